@@ -1,0 +1,94 @@
+"""Regenerate the README's course map and results tables from ``benchmarks/results/*.json``.
+
+The README holds the generated text between ``<!-- generated:NAME -->`` and
+``<!-- /generated:NAME -->`` markers; everything else in it is hand-written.
+``python benchmarks/readme.py --check`` exits 1 if the README is out of date.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+#: (topic, notebook stem, what you build, headline metric key, how to show it)
+COURSE_MAP = [
+    ("1 · Processing", "01_processing", "CNN photo-domain classifier; LSTM digit recogniser on MFCCs",
+     [("photo_domains.test_accuracy", "photo test accuracy {:.3f}"),
+      ("fsdd_lstm.loso_mean_accuracy", "unseen-speaker digit accuracy {:.3f}")]),
+    ("2 · Compression", "02_compression", "learned image codec vs JPEG; VAE; WaveNet speech decoder vs μ-law", []),
+    ("3 · Conversion", "03_conversion", "voice conversion bdl→slt; face identity swap", []),
+    ("4 · Speech recognition", "04_speech_recognition", "CNN / CRNN / Transformer recognisers; CTC digit strings", []),
+    ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra; Tacotron-style TTS", []),
+]
+REPOSITORY = re.search(r'repository = "([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+
+
+def load_results() -> dict:
+    return {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
+
+
+def course_map(results: dict) -> str:
+    rows = ["| topic | notebook | what you build | headline result (full mode) |", "|---|---|---|---|"]
+    for topic, stem, what, headline in COURSE_MAP:
+        path = ROOT / "notebooks" / f"{stem}.ipynb"
+        if path.exists():
+            badge = (f"[![Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+                     f"(https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{stem}.ipynb)")
+            link = f"[`{stem}`](notebooks/{stem}.ipynb) {badge}"
+        else:
+            link = f"`{stem}` (not written yet)"
+        metrics = results.get(stem, {}).get("metrics", {})
+        shown = [fmt.format(metrics[key]) for key, fmt in headline if key in metrics]
+        rows.append(f"| {topic} | {link} | {what} | {'; '.join(shown) or '—'} |")
+    return "\n".join(rows)
+
+
+def results_tables(results: dict) -> str:
+    if not results:
+        return "_No full-mode run recorded yet: run `make course`._"
+    out = []
+    for stem, r in results.items():
+        out.append(f"**{stem}** — {r['mode']} mode, notebook {r['wall_seconds'].get('notebook_total', 0) / 60:.1f} min, "
+                   f"peak memory {r['peak_rss_mb']:.0f} MB, TensorFlow {r['versions'].get('tensorflow-cpu', r['versions'].get('tensorflow', '?'))}, "
+                   f"`{r.get('command', '')}`\n")
+        out.append("| metric | value |\n|---|---|")
+        for key, value in r["metrics"].items():
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v:.3f}" for k, v in value.items())
+            else:
+                value = f"{value:.4g}"
+            out.append(f"| `{key}` | {value} |")
+        timings = ", ".join(f"{k} {v:.0f} s" for k, v in r["wall_seconds"].items())
+        out.append(f"\nWall times: {timings}.\n")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render(text: str, results: dict) -> str:
+    for name, body in (("course-map", course_map(results)), ("results", results_tables(results))):
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"README.md lacks the <!-- generated:{name} --> markers")
+        text = pattern.sub(lambda m: m.group(1) + body.rstrip() + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    new = render(text, load_results())
+    if "--check" in argv:
+        if new != text:
+            print("README.md is out of date: run `make readme`.")
+            return 1
+        return 0
+    readme.write_text(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

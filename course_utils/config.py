@@ -1,0 +1,105 @@
+"""One place for the course's run mode, random seeds and folders.
+
+Fast mode (``COURSE_FAST=1``) shrinks data sets and epochs so that every notebook
+runs in CI within minutes; it changes sizes, never code paths.  Everything that
+differs between the modes goes through :func:`pick`.
+
+Environment variables
+---------------------
+COURSE_FAST
+    ``1``/``true``/``yes`` selects fast mode; anything else (or unset) is full mode.
+COURSE_SEED
+    Integer seed used by :func:`set_seed` (default 1234).
+COURSE_BUILD_DIR
+    Where executed notebooks, figures, audio, saved models and results go
+    (default ``<project>/build``).
+"""
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SEED = 1234
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def fast_mode() -> bool:
+    """Return True when the course runs in fast (CI) mode (``COURSE_FAST=1``)."""
+    return _truthy(os.environ.get("COURSE_FAST"))
+
+
+def mode() -> str:
+    """Return ``"fast"`` or ``"full"``."""
+    return "fast" if fast_mode() else "full"
+
+
+def pick(full, fast):
+    """Return ``full`` in full mode and ``fast`` in fast mode.
+
+    Use it for sizes only (epochs, number of files, image size), so both modes
+    run the same code.
+
+    Examples
+    --------
+    >>> epochs = pick(full=30, fast=1)
+    """
+    return fast if fast_mode() else full
+
+
+def build_dir(*parts: str) -> Path:
+    """Return (and create) a folder under the build directory.
+
+    Parameters
+    ----------
+    *parts : str
+        Sub-folders, e.g. ``build_dir("models")``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$COURSE_BUILD_DIR/<parts>`` (default ``<project>/build/<parts>``).
+    """
+    root = Path(os.environ.get("COURSE_BUILD_DIR", PROJECT_ROOT / "build"))
+    path = root.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def set_seed(seed: int | None = None) -> int:
+    """Seed Python, NumPy and Keras/TensorFlow so runs are repeatable.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Defaults to ``$COURSE_SEED`` or 1234.
+
+    Returns
+    -------
+    int
+        The seed used.
+
+    Notes
+    -----
+    Multi-threaded CPU kernels can still make the last digits of a training
+    run differ between machines; the course reports measured numbers, not
+    bit-exact ones.
+    """
+    if seed is None:
+        seed = int(os.environ.get("COURSE_SEED", DEFAULT_SEED))
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    try:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+    except ImportError:  # pragma: no cover - keras is a hard dependency of the notebooks
+        pass
+    return seed

@@ -1,0 +1,171 @@
+"""Embedded, generated stand-ins for when no real data can be had (no mirror, no network).
+
+They have the same shapes and label maps as the real sets, so every notebook
+still runs end to end — but they are *not* the real data, and the loaders that
+use them print a loud notice (:func:`course_utils.data.fallback_notice`).
+
+* Spoken digits: the words "zero" … "nine" synthesised by eSpeak NG (the
+  ``espeakng-loader`` wheel ships the library and its voices) with several
+  voices, speaking rates and pitches; each voice plays the role of a speaker.
+* Photo domains: random crops, flips and colour jitter of one of
+  scikit-image's bundled photos per domain.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+
+import numpy as np
+
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+#: eSpeak NG voice (+variant) playing each stand-in "speaker".
+ESPEAK_VOICES = {"espeak_en": "en", "espeak_us": "en-us", "espeak_f3": "en+f3", "espeak_m3": "en+m3",
+                 "espeak_f4": "en-us+f4", "espeak_scot": "en-gb-scotland"}
+#: domain -> scikit-image photo used as its stand-in.
+PHOTO_STAND_INS = {"horse": "chelsea", "zebra": "astronaut", "summer": "coffee", "winter": "rocket"}
+
+_ESPEAK = {}
+_AUDIO_OUTPUT_SYNCHRONOUS, _POS_CHARACTER, _ESPEAK_RATE, _ESPEAK_PITCH = 2, 1, 1, 3
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+def _espeak():
+    """Load and initialise libespeak-ng once; return (library, sample rate, chunk list)."""
+    if not _ESPEAK:
+        try:
+            import espeakng_loader
+        except ImportError as err:  # pragma: no cover - a declared dependency
+            raise RuntimeError("the offline stand-in needs the 'espeakng-loader' package "
+                               "(pip install espeakng-loader)") from err
+        lib = ctypes.cdll.LoadLibrary(espeakng_loader.get_library_path())
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        data_parent = os.path.dirname(espeakng_loader.get_data_path()).encode()
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_parent, 0)
+        if rate <= 0:
+            raise RuntimeError(f"eSpeak NG failed to initialise (returned {rate})")
+        chunks: list = []
+
+        def collect(wav, n, _events):
+            if n > 0 and wav:
+                chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+            return 0
+
+        callback = _SYNTH_CALLBACK(collect)
+        lib.espeak_SetSynthCallback(callback)
+        _ESPEAK.update(lib=lib, rate=rate, chunks=chunks, callback=callback)
+    return _ESPEAK["lib"], _ESPEAK["rate"], _ESPEAK["chunks"]
+
+
+def espeak_say(text: str, voice: str = "en", rate_wpm: int = 160, pitch: int = 50) -> tuple[np.ndarray, int]:
+    """Synthesise ``text`` with eSpeak NG.
+
+    Parameters
+    ----------
+    text : str
+    voice : str
+        eSpeak NG voice name, optionally with a variant (``"en+f3"``).
+    rate_wpm : int
+        Speaking rate in words per minute (80–450).
+    pitch : int
+        Base pitch, 0–100.
+
+    Returns
+    -------
+    waveform : np.ndarray, float32, shape (n_samples,)
+    sample_rate : int
+        Hz (22050 for eSpeak NG).
+
+    Raises
+    ------
+    RuntimeError
+        eSpeak NG cannot be loaded, or the voice is unknown.
+    """
+    lib, rate, chunks = _espeak()
+    if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+        raise RuntimeError(f"eSpeak NG has no voice {voice!r}")
+    lib.espeak_SetParameter(_ESPEAK_RATE, int(rate_wpm), 0)
+    lib.espeak_SetParameter(_ESPEAK_PITCH, int(pitch), 0)
+    chunks.clear()
+    data = text.encode() + b"\0"
+    lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, 0, None, None)
+    lib.espeak_Synchronize()
+    wave = np.concatenate(chunks) if chunks else np.zeros(0, np.int16)
+    return (wave.astype(np.float32) / 32768.0), rate
+
+
+def synthetic_spoken_digits(sample_rate: int = 8000, per_digit_speaker: int = 10, seed: int = 0):
+    """A stand-in for FSDD: digits spoken by eSpeak NG voices (one voice = one speaker).
+
+    Parameters
+    ----------
+    sample_rate : int
+        Output rate in Hz.
+    per_digit_speaker : int
+        Clips per (digit, voice), each with a random rate (120–220 wpm) and pitch (25–75).
+    seed : int
+
+    Returns
+    -------
+    course_utils.data.SpokenDigits
+        ``origin == "fallback"``; speakers are the keys of :data:`ESPEAK_VOICES`.
+    """
+    import librosa
+
+    from .data import SpokenDigits
+
+    rng = np.random.default_rng(seed)
+    waveforms, labels, speakers, files = [], [], [], []
+    for speaker, voice in ESPEAK_VOICES.items():
+        for digit, word in enumerate(DIGIT_WORDS):
+            for i in range(per_digit_speaker):
+                y, rate = espeak_say(word, voice, rate_wpm=int(rng.integers(120, 221)),
+                                     pitch=int(rng.integers(25, 76)))
+                y = librosa.resample(y, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")
+                y = y + rng.normal(0, 0.002, size=y.shape).astype(np.float32)  # a little room noise
+                waveforms.append(y.astype(np.float32))
+                labels.append(digit)
+                speakers.append(speaker)
+                files.append(f"espeak:{voice}:{word}:{i}")
+    return SpokenDigits(waveforms, np.asarray(labels, np.int64), np.asarray(speakers), files, sample_rate,
+                        "fallback")
+
+
+def synthetic_photos(domain: str, n: int, image_size: int, seed: int = 0) -> list:
+    """Stand-in photos for one domain: random crops of one bundled scikit-image photo.
+
+    Parameters
+    ----------
+    domain : str
+        A key of :data:`PHOTO_STAND_INS`.
+    n : int
+        Number of images.
+    image_size : int
+        Output side in pixels.
+    seed : int
+
+    Returns
+    -------
+    list of np.ndarray, uint8, shape (image_size, image_size, 3)
+    """
+    import skimage.data
+    from PIL import Image, ImageEnhance
+
+    from .images import resize_center_crop, to_rgb
+
+    photo = to_rgb(Image.fromarray(getattr(skimage.data, PHOTO_STAND_INS[domain])()))
+    rng = np.random.default_rng(seed)
+    w, h = photo.size
+    out = []
+    for _ in range(n):
+        side = int(min(w, h) * rng.uniform(0.4, 1.0))
+        x0, y0 = int(rng.integers(0, w - side + 1)), int(rng.integers(0, h - side + 1))
+        img = resize_center_crop(photo.crop((x0, y0, x0 + side, y0 + side)), image_size)
+        if rng.random() < 0.5:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.7, 1.3))
+        img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
+        out.append(np.asarray(img, dtype=np.uint8))
+    return out

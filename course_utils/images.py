@@ -1,0 +1,187 @@
+"""Image loading and preprocessing with Pillow, and a tf.data input pipeline.
+
+Photos in the wild come rotated by EXIF tags, as greyscale, palette, RGBA,
+CMYK or 16-bit files; :func:`load_image` turns all of them into 8-bit RGB and
+raises a clear error for files it cannot decode.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+
+class ImageError(ValueError):
+    """An image that cannot be used: undecodable, truncated, or an unexpected size."""
+
+
+def to_rgb(img: Image.Image, background=(255, 255, 255)) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB.
+
+    * ``L``, ``P``, ``1``, ``CMYK``, ``YCbCr``, ``LAB``, ``HSV``: Pillow's conversion.
+    * ``RGBA``, ``LA``, ``PA`` and palette images with transparency: composited
+      over ``background``.
+    * 16-bit and 32-bit greyscale (``I;16*``, ``I``): scaled from the full
+      0–65535 range to 0–255 (``F``: from its own min–max range).
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+    background : tuple of int
+        RGB colour behind transparent pixels.
+
+    Returns
+    -------
+    PIL.Image.Image
+        Mode ``"RGB"``.
+    """
+    if img.mode == "RGB":
+        return img
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, tuple(background) + (255,))
+        return Image.alpha_composite(canvas, rgba).convert("RGB")
+    if img.mode.startswith("I") or img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        if img.mode == "F":
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = (arr - lo) / (hi - lo if hi > lo else 1.0) * 255.0
+        else:
+            arr = arr / 257.0  # 0..65535 -> 0..255
+        return Image.fromarray(np.clip(np.round(arr), 0, 255).astype(np.uint8), mode="L").convert("RGB")
+    return img.convert("RGB")
+
+
+def resize_center_crop(img: Image.Image, size) -> Image.Image:
+    """Resize to fill ``size`` and crop the centre, keeping the aspect ratio (``ImageOps.fit``).
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+    size : int or (width, height)
+        Output size in pixels.
+
+    Returns
+    -------
+    PIL.Image.Image
+    """
+    if isinstance(size, int):
+        size = (size, size)
+    return ImageOps.fit(img, tuple(size), method=Image.Resampling.BICUBIC, centering=(0.5, 0.5))
+
+
+def load_image(source, size=None) -> Image.Image:
+    """Open an image file as upright 8-bit RGB, optionally resized with a centre crop.
+
+    Parameters
+    ----------
+    source : str, pathlib.Path, file object or PIL.Image.Image
+        The image.
+    size : int or (width, height), optional
+        If given, :func:`resize_center_crop` to this size.
+
+    Returns
+    -------
+    PIL.Image.Image
+        Mode ``"RGB"``, EXIF orientation applied.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ImageError
+        Not an image, or truncated/corrupt (the message names the file).
+    """
+    name = getattr(source, "name", source)
+    if isinstance(source, Image.Image):
+        img = source
+    else:
+        if isinstance(source, (str, Path)) and not Path(source).is_file():
+            raise FileNotFoundError(f"{source}: no such image file")
+        try:
+            img = Image.open(source)
+            img.load()  # decode now, so truncated files fail here and not later
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+            raise ImageError(f"{name}: cannot decode image ({err})") from err
+    img = to_rgb(ImageOps.exif_transpose(img))
+    if size is not None:
+        img = resize_center_crop(img, size)
+    return img
+
+
+def channel_stats(images: np.ndarray):
+    """Per-channel mean and standard deviation of uint8 images, in [0, 1] units.
+
+    Parameters
+    ----------
+    images : np.ndarray, shape (n, height, width, 3)
+
+    Returns
+    -------
+    mean, std : np.ndarray, float32, shape (3,)
+    """
+    x = np.asarray(images, dtype=np.float32) / 255.0
+    return x.mean(axis=(0, 1, 2)), x.std(axis=(0, 1, 2))
+
+
+def normalize_image(images: np.ndarray, mean, std) -> np.ndarray:
+    """Scale uint8 pixels to [0, 1], then standardise each channel: ``(x/255 - mean) / std``.
+
+    Returns
+    -------
+    np.ndarray, float32, same shape as ``images``
+    """
+    return ((np.asarray(images, dtype=np.float32) / 255.0 - np.asarray(mean, np.float32))
+            / np.asarray(std, np.float32))
+
+
+def augmentation(seed: int = 0):
+    """The course's image augmentation: horizontal flip and ±10 % translation.
+
+    Returns
+    -------
+    keras.Sequential
+        Works on float images of shape (batch, height, width, 3); active only with ``training=True``.
+    """
+    import keras
+
+    return keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=seed),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed),
+    ], name="augmentation")
+
+
+def image_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int = 32, training: bool = False,
+                  seed: int = 0):
+    """A ``tf.data`` pipeline over uint8 images: shuffle and augment when training, batch, prefetch.
+
+    Pixels stay in 0–255 float32; the model normalises them (its first layer), so
+    raw images can be fed at inference time as well.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (n, height, width, 3)
+    labels : np.ndarray, int, shape (n,)
+    batch_size : int
+    training : bool
+        Shuffle each epoch and apply :func:`augmentation`.
+    seed : int
+
+    Returns
+    -------
+    tf.data.Dataset
+        Yields ``(float32 (batch, h, w, 3), int64 (batch,))``.
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((np.asarray(images, np.float32), np.asarray(labels, np.int64)))
+    if training:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if training:
+        aug = augmentation(seed)
+        ds = ds.map(lambda x, y: (aug(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,77 @@
+"""Image preprocessing: every Pillow mode to RGB, EXIF orientation, resizing, clear errors, tf.data."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_utils import images
+
+
+def rgb_image(w=60, h=40):
+    rng = np.random.default_rng(0)
+    return Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
+
+
+@pytest.mark.parametrize("mode, ext", [("L", "png"), ("RGBA", "png"), ("CMYK", "jpg"), ("P", "png"),
+                                       ("LA", "png"), ("1", "png"), ("RGB", "jpg")])
+def test_modes_become_8bit_rgb(tmp_path, mode, ext):
+    path = tmp_path / f"img.{ext}"
+    rgb_image().convert(mode).save(path)
+    img = images.load_image(path)
+    assert img.mode == "RGB" and img.size == (60, 40)
+    assert np.asarray(img).dtype == np.uint8
+
+
+def test_rgba_transparent_pixels_go_on_white(tmp_path):
+    arr = np.zeros((4, 4, 4), np.uint8)  # fully transparent black
+    Image.fromarray(arr, "RGBA").save(tmp_path / "t.png")
+    assert (np.asarray(images.load_image(tmp_path / "t.png")) == 255).all()
+
+
+def test_16bit_png_scales_to_full_range(tmp_path):
+    arr = np.array([[0, 32896, 65535]], np.uint16)
+    Image.fromarray(arr, "I;16").save(tmp_path / "deep.png")
+    img = images.load_image(tmp_path / "deep.png")
+    assert np.asarray(img)[0, :, 0].tolist() == [0, 128, 255]
+
+
+def test_exif_rotation_is_applied(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display rotated 90° clockwise
+    rgb_image(60, 40).save(tmp_path / "rot.jpg", exif=exif.tobytes())
+    assert images.load_image(tmp_path / "rot.jpg").size == (40, 60)
+
+
+def test_resize_center_crop_keeps_the_middle():
+    arr = np.zeros((40, 120, 3), np.uint8)
+    arr[:, 40:80] = 255  # a white centre third
+    out = np.asarray(images.resize_center_crop(Image.fromarray(arr), 20))
+    assert out.shape == (20, 20, 3) and out[:, 8:12].min() > 200
+
+
+def test_truncated_jpeg_error_names_the_file(tmp_path):
+    buf = io.BytesIO()
+    rgb_image(200, 200).save(buf, "JPEG")
+    (tmp_path / "cut.jpg").write_bytes(buf.getvalue()[:800])
+    with pytest.raises(images.ImageError, match=r"cut\.jpg: cannot decode"):
+        images.load_image(tmp_path / "cut.jpg")
+    (tmp_path / "text.png").write_text("not an image")
+    with pytest.raises(images.ImageError, match=r"text\.png"):
+        images.load_image(tmp_path / "text.png")
+    with pytest.raises(FileNotFoundError, match="gone.jpg"):
+        images.load_image(tmp_path / "gone.jpg")
+
+
+def test_normalisation_and_pipeline():
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (10, 16, 16, 3), dtype=np.uint8)
+    mean, std = images.channel_stats(x)
+    z = images.normalize_image(x, mean, std)
+    assert z.dtype == np.float32 and np.allclose(z.mean(axis=(0, 1, 2)), 0, atol=1e-4)
+    ds = images.image_dataset(x, np.arange(10) % 2, batch_size=4, training=True)
+    batches = list(ds)
+    assert [b[0].shape[0] for b in batches] == [4, 4, 2]
+    assert batches[0][0].shape[1:] == (16, 16, 3) and batches[0][0].dtype.name == "float32"

@@ -1,0 +1,63 @@
+"""Notebook 01's models: they build, train a step, save/load, and take raw input on the public API."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_utils import processing
+from course_utils.audio import AudioError
+from conftest import tone
+
+
+def test_image_cnn_builds_trains_and_classifies_raw_images(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    y = np.arange(8) % 4
+    model, history, seconds = processing.train_image_classifier(x, y, 4, epochs=1, batch_size=4, verbose=0)
+    assert model.output_shape == (None, 4) and np.isfinite(history["loss"][0]) and seconds > 0
+    names = ["horse", "zebra", "summer", "winter"]
+    # any size and mode goes in: a 16-bit greyscale image of another size
+    big = Image.fromarray((rng.integers(0, 65535, (50, 70))).astype(np.uint16), "I;16")
+    name, probs = processing.classify_image(big, model, names)
+    assert name in names and abs(sum(probs.values()) - 1) < 1e-4
+    processing.save_trained(model, "cnn_test", names)
+    loaded, loaded_names = processing.load_trained("cnn_test")
+    assert loaded_names == names
+    np.testing.assert_allclose(loaded.predict(x[:2].astype(np.float32), verbose=0),
+                               model.predict(x[:2].astype(np.float32), verbose=0), atol=1e-5)
+
+
+def test_load_trained_missing_model_says_what_to_run():
+    with pytest.raises(FileNotFoundError, match="run notebook 01"):
+        processing.load_trained("no_such_model")
+
+
+def test_digit_front_end_shapes_and_bad_input():
+    y = np.concatenate([np.zeros(2000, np.float32), tone(0.5, 8000), np.zeros(2000, np.float32)])
+    f = processing.digit_features(y, 8000)
+    assert f.dtype == np.float32 and f.shape[1] == 39 and 45 <= f.shape[0] <= 60
+    f16 = processing.digit_features(np.repeat(y, 2), 16000)  # same audio at 16 kHz
+    assert abs(f16.shape[0] - f.shape[0]) <= 2
+    long = np.tile(tone(0.5, 8000), 20)  # 10 s of sound: cropped to MAX_FRAMES
+    assert processing.digit_features(long, 8000).shape[0] == processing.MAX_FRAMES
+    with pytest.raises(AudioError, match="silent"):
+        processing.digit_features(np.zeros(8000, np.float32), 8000)
+    with pytest.raises(AudioError):
+        processing.digit_features(np.zeros(0, np.float32), 8000)
+    with pytest.raises(ValueError, match="mono"):
+        processing.digit_features(np.zeros((2, 8000), np.float32), 8000)
+
+
+def test_mfcc_lstm_builds_trains_and_recognizes():
+    rng = np.random.default_rng(0)
+    clips = [tone(0.3 + 0.02 * i, 8000, freq=200 + 50 * (i % 10)) for i in range(20)]
+    labels = np.arange(20) % 10
+    feats, source = processing.digit_feature_set(clips, 8000, augment_copies=1, seed=0)
+    assert len(feats) == 40 and source.tolist() == [i // 2 for i in range(40)]
+    model, history, _ = processing.train_digit_lstm(feats, labels[source], epochs=1, batch_size=8)
+    assert model.output_shape == (None, 10) and np.isfinite(history["loss"][0])
+    digit, probs = processing.recognize_digit(clips[3] + rng.normal(0, 1e-3, clips[3].shape), 8000, model)
+    assert 0 <= digit <= 9 and probs.shape == (10,) and abs(probs.sum() - 1) < 1e-4
+    padded = processing.pad_batch([np.ones((3, 39)), np.ones((5, 39))])
+    assert padded.shape == (2, 5, 39) and not padded[0, 3:].any()
