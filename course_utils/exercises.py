@@ -76,13 +76,13 @@ def _make_test_images(folder: Path) -> dict:
     from PIL import Image
 
     rng = np.random.default_rng(7)
-    base = Image.fromarray(rng.integers(0, 256, (60, 90, 3), dtype=np.uint8), "RGB")
+    base = Image.fromarray(rng.integers(0, 256, (60, 90, 3), dtype=np.uint8))
     paths = {}
     for mode, ext in [("CMYK", "jpg"), ("L", "png"), ("RGBA", "png"), ("RGB", "png")]:
         paths[mode] = folder / f"test_{mode}.{ext}"
         base.convert(mode).save(paths[mode])
     paths["I;16"] = folder / "test_16bit.png"
-    Image.fromarray((np.asarray(base.convert("L"), np.uint16) * 257), "I;16").save(paths["I;16"])
+    Image.fromarray(np.asarray(base.convert("L"), np.uint16) * 257).save(paths["I;16"])
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
     paths["exif"] = folder / "test_exif.jpg"

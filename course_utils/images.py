@@ -51,7 +51,7 @@ def to_rgb(img: Image.Image, background=(255, 255, 255)) -> Image.Image:
             arr = (arr - lo) / (hi - lo if hi > lo else 1.0) * 255.0
         else:
             arr = arr / 257.0  # 0..65535 -> 0..255
-        return Image.fromarray(np.clip(np.round(arr), 0, 255).astype(np.uint8), mode="L").convert("RGB")
+        return Image.fromarray(np.clip(np.round(arr), 0, 255).astype(np.uint8)).convert("RGB")
     return img.convert("RGB")
 
 

@@ -117,7 +117,7 @@ def train_image_classifier(images: np.ndarray, labels: np.ndarray, n_classes: in
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(image_dataset(images, labels, batch_size, training=True, seed=seed), epochs=epochs,
-                        verbose=verbose)
+                        shuffle=False, verbose=verbose)  # the tf.data pipeline shuffles
     return model, history.history, time.perf_counter() - start
 
 
@@ -207,10 +207,12 @@ def pad_batch(sequences) -> np.ndarray:
     return keras.utils.pad_sequences(list(sequences), padding="post", dtype="float32", value=0.0)
 
 
-def build_mfcc_lstm(n_features: int = 39, n_classes: int = 10, units: int = 96, dropout: float = 0.3):
+def build_mfcc_lstm(n_features: int = 39, n_classes: int = 10, units: int = 64, n_layers: int = 1,
+                    dropout: float = 0.3):
     """A bidirectional LSTM over MFCC frames for isolated-word recognition.
 
-    ``Masking → BiLSTM(units, return_sequences) → BiLSTM(units) → Dropout → Dense(softmax)``.
+    ``Masking → BiLSTM(units) × n_layers → Dropout → Dense(softmax)``; the last
+    layer returns only its final state (both directions), earlier ones whole sequences.
 
     Parameters
     ----------
@@ -219,6 +221,8 @@ def build_mfcc_lstm(n_features: int = 39, n_classes: int = 10, units: int = 96, 
     n_classes : int
     units : int
         LSTM cells per direction.
+    n_layers : int
+        Stacked BiLSTM layers (one trains in about a minute per fold on a 2-core CPU).
     dropout : float
 
     Returns
@@ -232,15 +236,15 @@ def build_mfcc_lstm(n_features: int = 39, n_classes: int = 10, units: int = 96, 
 
     inputs = keras.Input((None, n_features), name="mfcc_frames")
     x = layers.Masking(mask_value=0.0)(inputs)
-    x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm1")(x)
-    x = layers.Bidirectional(layers.LSTM(units), name="bilstm2")(x)
+    for i in range(n_layers):
+        x = layers.Bidirectional(layers.LSTM(units, return_sequences=i < n_layers - 1), name=f"bilstm{i + 1}")(x)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="mfcc_lstm")
 
 
 def augment_waveform(y: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
-    """Random speed (±10 %) and gain (±6 dB) perturbation plus light noise, for speaker robustness.
+    """Random speed (±20 %) and gain (±6 dB) perturbation plus light noise, for speaker robustness.
 
     Speed perturbation follows Ko et al. 2015, "Audio augmentation for speech recognition".
 
@@ -250,7 +254,7 @@ def augment_waveform(y: np.ndarray, sample_rate: int, rng: np.random.Generator) 
     """
     import librosa
 
-    rate = rng.uniform(0.9, 1.1)
+    rate = rng.uniform(0.8, 1.2)
     y = librosa.resample(y, orig_sr=sample_rate, target_sr=int(sample_rate / rate), res_type="soxr_hq")
     y = y * 10 ** (rng.uniform(-6, 6) / 20)
     return (y + rng.normal(0, 10 ** (rng.uniform(-4, -2.5)), size=y.shape)).astype(np.float32)
@@ -276,8 +280,8 @@ def digit_feature_set(waveforms, sample_rate: int, augment_copies: int = 0, seed
     return feats, np.asarray(source, np.int64)
 
 
-def train_digit_lstm(features, labels: np.ndarray, epochs: int = 25, batch_size: int = 32,
-                     learning_rate: float = 2e-3, seed: int = 0, verbose: int = 0):
+def train_digit_lstm(features, labels: np.ndarray, epochs: int = 25, batch_size: int = 64,
+                     learning_rate: float = 3e-3, seed: int = 0, verbose: int = 0):
     """Train :func:`build_mfcc_lstm` on MFCC sequences (Adam, cosine decay).
 
     Parameters

@@ -12,7 +12,7 @@ from course_utils import images
 
 def rgb_image(w=60, h=40):
     rng = np.random.default_rng(0)
-    return Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
+    return Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
 
 
 @pytest.mark.parametrize("mode, ext", [("L", "png"), ("RGBA", "png"), ("CMYK", "jpg"), ("P", "png"),
@@ -27,13 +27,13 @@ def test_modes_become_8bit_rgb(tmp_path, mode, ext):
 
 def test_rgba_transparent_pixels_go_on_white(tmp_path):
     arr = np.zeros((4, 4, 4), np.uint8)  # fully transparent black
-    Image.fromarray(arr, "RGBA").save(tmp_path / "t.png")
+    Image.fromarray(arr).save(tmp_path / "t.png")
     assert (np.asarray(images.load_image(tmp_path / "t.png")) == 255).all()
 
 
 def test_16bit_png_scales_to_full_range(tmp_path):
     arr = np.array([[0, 32896, 65535]], np.uint16)
-    Image.fromarray(arr, "I;16").save(tmp_path / "deep.png")
+    Image.fromarray(arr).save(tmp_path / "deep.png")
     img = images.load_image(tmp_path / "deep.png")
     assert np.asarray(img)[0, :, 0].tolist() == [0, 128, 255]
 

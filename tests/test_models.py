@@ -18,7 +18,7 @@ def test_image_cnn_builds_trains_and_classifies_raw_images(tmp_path):
     assert model.output_shape == (None, 4) and np.isfinite(history["loss"][0]) and seconds > 0
     names = ["horse", "zebra", "summer", "winter"]
     # any size and mode goes in: a 16-bit greyscale image of another size
-    big = Image.fromarray((rng.integers(0, 65535, (50, 70))).astype(np.uint16), "I;16")
+    big = Image.fromarray(rng.integers(0, 65535, (50, 70)).astype(np.uint16))
     name, probs = processing.classify_image(big, model, names)
     assert name in names and abs(sum(probs.values()) - 1) < 1e-4
     processing.save_trained(model, "cnn_test", names)
