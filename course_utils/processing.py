@@ -121,7 +121,7 @@ def train_image_classifier(images: np.ndarray, labels: np.ndarray, n_classes: in
     return model, history.history, time.perf_counter() - start
 
 
-def classify_image(image, model, class_names) -> tuple[str, dict]:
+def classify_image(image, model=None, class_names=None) -> tuple[str, dict]:
     """Classify one photo with a trained photo-domain model.
 
     Parameters
@@ -129,9 +129,11 @@ def classify_image(image, model, class_names) -> tuple[str, dict]:
     image : PIL.Image.Image, str or pathlib.Path
         Any mode or size: it is converted to RGB, EXIF-rotated and
         centre-cropped to the model's input size (:func:`course_utils.images.load_image`).
-    model : keras.Model
-        From :func:`train_image_classifier` or :func:`load_trained`.
-    class_names : sequence of str
+    model : keras.Model, optional
+        From :func:`train_image_classifier`; by default the model notebook 01
+        saved as ``build/models/photo_domains_cnn.keras`` (with its class names).
+    class_names : sequence of str, optional
+        Required when ``model`` is given.
 
     Returns
     -------
@@ -147,6 +149,10 @@ def classify_image(image, model, class_names) -> tuple[str, dict]:
     """
     from .images import load_image
 
+    if model is None:
+        model, class_names = load_trained("photo_domains_cnn")
+    elif class_names is None:
+        raise ValueError("class_names is required with an explicit model")
     size = model.input_shape[1]
     x = np.asarray(load_image(image, size=size), np.float32)[None]
     probs = model.predict(x, verbose=0)[0]
@@ -319,7 +325,7 @@ def predict_digits(model, features) -> np.ndarray:
     return model.predict(pad_batch(features), batch_size=128, verbose=0)
 
 
-def recognize_digit(waveform: np.ndarray, sample_rate: int, model) -> tuple[int, np.ndarray]:
+def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
     """Recognise one spoken digit from a raw waveform.
 
     Parameters
@@ -329,8 +335,9 @@ def recognize_digit(waveform: np.ndarray, sample_rate: int, model) -> tuple[int,
         cropped to its central 1.5 s of speech after trimming silence).
     sample_rate : int
         Hz (resampled to 8 kHz).
-    model : keras.Model
-        From :func:`train_digit_lstm` or :func:`load_trained`.
+    model : keras.Model, optional
+        From :func:`train_digit_lstm`; by default the model notebook 01 saved
+        as ``build/models/fsdd_lstm.keras``.
 
     Returns
     -------
@@ -344,6 +351,8 @@ def recognize_digit(waveform: np.ndarray, sample_rate: int, model) -> tuple[int,
     ValueError
         Not mono.
     """
+    if model is None:
+        model, _ = load_trained("fsdd_lstm")
     probs = predict_digits(model, [digit_features(waveform, sample_rate)])[0]
     return int(np.argmax(probs)), probs
 

@@ -22,6 +22,10 @@ def test_image_cnn_builds_trains_and_classifies_raw_images(tmp_path):
     name, probs = processing.classify_image(big, model, names)
     assert name in names and abs(sum(probs.values()) - 1) < 1e-4
     processing.save_trained(model, "cnn_test", names)
+    with pytest.raises(ValueError, match="class_names"):
+        processing.classify_image(big, model)
+    processing.save_trained(model, "photo_domains_cnn", names)
+    assert processing.classify_image(big)[0] in names  # default: the model notebook 01 saved
     loaded, loaded_names = processing.load_trained("cnn_test")
     assert loaded_names == names
     np.testing.assert_allclose(loaded.predict(x[:2].astype(np.float32), verbose=0),
