@@ -12,4 +12,12 @@ Modules, one per concern:
 * :mod:`course_utils.exercises` — exercises with automatic checks
 * :mod:`course_utils.plots` — figures and audio written under ``build/``
 """
+import os as _os
+import warnings as _warnings
+
+# Quieter TensorFlow start-up in notebooks (its INFO lines say nothing a learner needs); set before TF loads.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# tqdm warns in Jupyter when ipywidgets is absent, and then falls back to text bars, which is fine.
+_warnings.filterwarnings("ignore", message="IProgress not found")
+
 __version__ = "0.1.0"

@@ -320,9 +320,16 @@ def train_digit_lstm(features, labels: np.ndarray, epochs: int = 25, batch_size:
     return model, history.history, time.perf_counter() - start
 
 
-def predict_digits(model, features) -> np.ndarray:
-    """Class probabilities for a list of MFCC sequences: float32 array ``(n, 10)``."""
-    return model.predict(pad_batch(features), batch_size=128, verbose=0)
+def predict_digits(model, features, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities for a list of MFCC sequences: float32 array ``(n, 10)``.
+
+    Calls the model directly in batches (not ``model.predict``), so sequences of
+    new lengths do not trigger a ``tf.function`` retrace each time.
+    """
+    features = list(features)
+    out = [np.asarray(model(pad_batch(features[i:i + batch_size]), training=False))
+           for i in range(0, len(features), batch_size)]
+    return np.concatenate(out, axis=0)
 
 
 def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
