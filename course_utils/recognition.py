@@ -4,7 +4,8 @@ Every model takes **time-major log-mel features**, shape ``(batch, n_frames, n_m
 25 ms windows every 10 ms — the classic 16 kHz front end (``n_fft = 400``,
 ``hop = 160`` samples) adapted to FSDD's 8 kHz (``n_fft = 200``, ``hop = 80``
 samples) — with 40 mel bands, normalised per utterance relative to its
-loudest cell (:func:`peak_normalize_db`). The signal processing itself is :mod:`course_utils.audio` (librosa).
+loudest cell (:func:`peak_normalize_db`). The signal processing itself is
+:mod:`course_utils.audio` (librosa).
 
 Models follow the keras-io examples' shape: one short builder function per
 model, trained with ``model.fit``. Public functions on raw input —
@@ -15,7 +16,7 @@ References
 ----------
 * 2-D CNN on spectrograms: Sainath & Parada 2015, "Convolutional neural
   networks for small-footprint keyword spotting"; batch normalisation
-  (Ioffe & Szegedy 2015), global average pooling (Lin et al. 2014).
+  (Ioffe & Szegedy 2015).
 * CRNN: Arık et al. 2017, "Convolutional recurrent neural networks for
   small-footprint keyword spotting"; GRU (Cho et al. 2014).
 * Transformer encoder: Vaswani et al. 2017, "Attention is all you need"
@@ -30,7 +31,6 @@ References
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -223,19 +223,56 @@ def digit_log_mel(waveform, sample_rate: int, shift: int = 0) -> np.ndarray:
 
 
 def add_noise(y: np.ndarray, rng: np.random.Generator, snr_db=(5.0, 30.0)) -> np.ndarray:
-    """White Gaussian noise at a random signal-to-noise ratio (dB, relative to the clip's RMS)."""
+    """Add white Gaussian noise at a random signal-to-noise ratio.
+
+    Parameters
+    ----------
+    y : np.ndarray, float32, shape (n_samples,)
+    rng : np.random.Generator
+    snr_db : tuple of float
+        SNR range in dB, relative to the clip's RMS.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_samples,)
+    """
     rms = float(np.sqrt(np.mean(y ** 2))) + 1e-12
     sigma = rms / 10 ** (rng.uniform(*snr_db) / 20)
     return (y + rng.normal(0.0, sigma, size=y.shape)).astype(np.float32)
 
 
 def random_gain(y: np.ndarray, rng: np.random.Generator, db=(-12.0, 12.0)) -> np.ndarray:
-    """Scale by a random gain in dB, clipped to [-1, 1] (per-utterance normalisation undoes most of it)."""
+    """Scale by a random gain, clipped to [-1, 1] (per-utterance normalisation undoes most of it).
+
+    Parameters
+    ----------
+    y : np.ndarray, float32, shape (n_samples,)
+    rng : np.random.Generator
+    db : tuple of float
+        Gain range in dB.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_samples,)
+    """
     return np.clip(y * 10 ** (rng.uniform(*db) / 20), -1.0, 1.0).astype(np.float32)
 
 
 def speed_perturb(y: np.ndarray, rng: np.random.Generator, factors=(0.85, 1.15)) -> np.ndarray:
-    """Play faster or slower by resampling: tempo and pitch change together (Ko et al. 2015)."""
+    """Speed perturbation (Ko et al. 2015): resample, so tempo, pitch and formants change together.
+
+    Parameters
+    ----------
+    y : np.ndarray, float32, shape (n_samples,)
+        At :data:`SAMPLE_RATE` Hz.
+    rng : np.random.Generator
+    factors : tuple of float
+        Speed range; 1.1 plays 10 % faster (and higher).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (about n_samples / factor,)
+    """
     import librosa
 
     factor = rng.uniform(*factors)
@@ -244,7 +281,20 @@ def speed_perturb(y: np.ndarray, rng: np.random.Generator, factors=(0.85, 1.15))
 
 
 def pitch_perturb(y: np.ndarray, rng: np.random.Generator, semitones=(-3.0, 3.0)) -> np.ndarray:
-    """Shift the pitch (and formants) by a random number of semitones at constant tempo (phase vocoder)."""
+    """Shift pitch and formants by a random number of semitones at constant tempo (``librosa.effects.pitch_shift``).
+
+    Parameters
+    ----------
+    y : np.ndarray, float32, shape (n_samples,)
+        At :data:`SAMPLE_RATE` Hz.
+    rng : np.random.Generator
+    semitones : tuple of float
+        Shift range.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_samples,)
+    """
     import librosa
 
     return librosa.effects.pitch_shift(y, sr=SAMPLE_RATE, n_steps=float(rng.uniform(*semitones)),
@@ -601,7 +651,20 @@ def train_digit_model(name: str, features: np.ndarray, labels: np.ndarray, epoch
 
 
 def latency_ms(model, features: np.ndarray, repeats: int = 20) -> float:
-    """Median wall time of one clip's forward pass in milliseconds (``predict_on_batch``, batch of 1, after warm-up)."""
+    """Inference latency per clip: median wall time of ``predict_on_batch`` on one clip, after a warm-up.
+
+    Parameters
+    ----------
+    model : keras.Model
+    features : np.ndarray, float32, shape (n, 80, 40)
+        The first row is used.
+    repeats : int
+
+    Returns
+    -------
+    float
+        Milliseconds.
+    """
     x = features[:1]
     model.predict_on_batch(x)
     times = []
@@ -676,7 +739,7 @@ def speaker_halves(speakers) -> list[list[str]]:
     ValueError
         Fewer than two speakers.
     """
-    names = sorted(set(speakers))
+    names = sorted({str(s) for s in speakers})
     if len(names) < 2:
         raise ValueError(f"need at least two speakers, got {names}")
     half = len(names) // 2
@@ -687,14 +750,29 @@ def speaker_halves(speakers) -> list[list[str]]:
 
 
 def save_model(model, name: str) -> Path:
-    """Save a trained model as ``build/models/<name>.keras`` and return the path."""
+    """Save a trained model as ``build/models/<name>.keras``.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
     path = build_dir("models") / f"{name}.keras"
     model.save(path)
     return path
 
 
 def load_model(name: str):
-    """Load ``build/models/<name>.keras`` (custom layers included).
+    """Load ``build/models/<name>.keras`` (custom layers included) for inference (not compiled).
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"digits_best"`` or ``"digits_ctc"``.
+
+    Returns
+    -------
+    keras.Model
 
     Raises
     ------
@@ -707,7 +785,7 @@ def load_model(name: str):
     path = build_dir("models") / f"{name}.keras"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no trained model '{name}' — run notebook 04 (or `make course`) first")
-    return keras.models.load_model(path)
+    return keras.models.load_model(path, compile=False)  # for inference: no optimizer state or loss needed
 
 
 def recognize(waveform, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
@@ -750,7 +828,7 @@ def recognize(waveform, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
 
 
 def make_digit_strings(digits, n_strings: int, min_len: int = 3, max_len: int = 7, pause=(0.05, 0.35),
-                       seed: int = 0):
+                       augment=(), seed: int = 0):
     """Digit strings: one speaker's FSDD clips, trimmed and joined with random pauses.
 
     Each string picks a speaker, 3–7 of that speaker's clips at random,
@@ -767,6 +845,10 @@ def make_digit_strings(digits, n_strings: int, min_len: int = 3, max_len: int = 
         Digits per string (inclusive).
     pause : tuple of float
         Range of each pause in seconds.
+    augment : collection of str
+        Perturb every clip independently before joining: any of ``"speed"``,
+        ``"pitch"``, ``"gain"``, ``"noise"`` (see :func:`augment_features`) —
+        for training strings only.
     seed : int
 
     Returns
@@ -780,8 +862,12 @@ def make_digit_strings(digits, n_strings: int, min_len: int = 3, max_len: int = 
     Raises
     ------
     ValueError
-        ``digits`` is not at 8 kHz or has no clips.
+        ``digits`` is not at 8 kHz or has no clips, or an unknown augmentation.
     """
+    perturb = {"speed": speed_perturb, "pitch": pitch_perturb, "gain": random_gain, "noise": add_noise}
+    unknown = set(augment) - set(perturb)
+    if unknown:
+        raise ValueError(f"unknown string augmentation(s) {sorted(unknown)}; known: {sorted(perturb)}")
     if digits.sample_rate != SAMPLE_RATE or len(digits) == 0:
         raise ValueError(f"need FSDD clips at {SAMPLE_RATE} Hz, got {len(digits)} clips at {digits.sample_rate} Hz")
     rng = np.random.default_rng(seed)
@@ -796,6 +882,8 @@ def make_digit_strings(digits, n_strings: int, min_len: int = 3, max_len: int = 
         for i in picks:
             parts.append(np.zeros(int(rng.uniform(*pause) * SAMPLE_RATE), np.float32))
             y = trimmed[i]
+            for kind in [k for k in perturb if k in augment]:  # a fixed order: speed, pitch, gain, noise
+                y = perturb[kind](y, rng)
             parts.append(y * (rng.uniform(0.4, 0.9) / (np.max(np.abs(y)) + 1e-9)))
         parts.append(np.zeros(int(rng.uniform(*pause) * SAMPLE_RATE), np.float32))
         y = np.concatenate(parts)
@@ -895,7 +983,18 @@ def ctc_loss(y_true, y_pred):
 
 
 def encode_texts(texts) -> np.ndarray:
-    """Digit strings -> CTC targets: int32 ``(n, max_len)``, class ``digit + 1``, padded with -1."""
+    """Digit strings to CTC targets.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        E.g. ``["407", "12"]``.
+
+    Returns
+    -------
+    np.ndarray, int32, shape (n, longest text)
+        Class ``digit + 1``, padded with -1.
+    """
     width = max(len(t) for t in texts)
     out = np.full((len(texts), width), -1, np.int32)
     for i, t in enumerate(texts):
@@ -1040,6 +1139,15 @@ def greedy_decode(probs: np.ndarray) -> str:
 def transcribe_batch(model, features, strategy: str = "greedy", beam_width: int = 16,
                      batch_size: int = 64) -> list[str]:
     """Transcribe many :func:`string_log_mel` feature sequences (length-sorted batches; padding decodes as blank).
+
+    Parameters
+    ----------
+    model : keras.Model
+        From :func:`train_ctc`.
+    features : list of np.ndarray, float32, (n_frames, 40)
+    strategy, beam_width
+        As :func:`ctc_decode`.
+    batch_size : int
 
     Returns
     -------

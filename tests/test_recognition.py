@@ -134,6 +134,10 @@ def test_digit_strings_are_one_speaker_and_match_their_text():
     for w, t in zip(waves, texts):
         assert 3 <= len(t) <= 7 and t.isdigit() and w.dtype == np.float32
         assert len(t) * 0.2 * 8000 < len(w) < (len(t) * 0.3 + (len(t) + 1) * 0.35) * 8000  # clips + pauses
+    aug_waves, aug_texts, _ = rec.make_digit_strings(_tone_digits(), 12, augment=["speed", "pitch", "noise"], seed=0)
+    assert len(aug_waves) == 12 and all(3 <= len(t) <= 7 and t.isdigit() for t in aug_texts)
+    with pytest.raises(ValueError, match="unknown"):
+        rec.make_digit_strings(_tone_digits(), 2, augment=["shift"])
     with pytest.raises(ValueError, match="8000"):
         d = _tone_digits()
         rec.make_digit_strings(SpokenDigits(d.waveforms, d.labels, d.speakers, d.files, 16000, "x"), 2)
@@ -150,6 +154,8 @@ def test_ctc_model_trains_a_step_and_transcribes_raw_audio():
         text = rec.transcribe(np.repeat(waves[0], 2), 16000, model, strategy=strategy)
         assert isinstance(text, str) and (text == "" or text.isdigit())
     assert len(rec.transcribe_batch(model, feats)) == 8
+    rec.save_model(model, "digits_ctc")  # the default model of transcribe()
+    assert rec.transcribe(waves[0], 8000) == rec.transcribe(waves[0], 8000, model)
     with pytest.raises(AudioError, match="silent"):
         rec.transcribe(np.zeros(16000, np.float32), 8000, model)
     with pytest.raises(ValueError, match="strategy"):
