@@ -21,9 +21,18 @@ COURSE_MAP = [
       ("fsdd_lstm.loso_mean_accuracy", "unseen-speaker digit accuracy {:.3f}")]),
     ("2 · Compression", "02_compression", "learned image codec vs JPEG; VAE; WaveNet speech decoder vs μ-law", []),
     ("3 · Conversion", "03_conversion", "voice conversion bdl→slt; face identity swap", []),
-    ("4 · Speech recognition", "04_speech_recognition", "CNN / CRNN / Transformer recognisers; CTC digit strings", []),
+    ("4 · Speech recognition", "04_speech_recognition", "CNN / CRNN / Transformer recognisers; CTC digit strings",
+     [("digits.best_loso_accuracy", "unseen-speaker digit accuracy {:.3f}"), ("ctc.wer", "digit-string WER {:.3f}")]),
     ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra; Tacotron-style TTS", []),
 ]
+#: The course's quality targets (from the issues), shown beside the measured values.
+TARGETS = {
+    "photo_domains.test_accuracy": (">=", 0.95),
+    "fsdd_lstm.random_split_accuracy": (">=", 0.97),
+    "fsdd_lstm.loso_mean_accuracy": (">=", 0.90),
+    "digits.best_loso_accuracy": (">=", 0.95),
+    "ctc.wer": ("<=", 0.10),
+}
 REPOSITORY = re.search(r'repository = "([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
 
 
@@ -55,13 +64,18 @@ def results_tables(results: dict) -> str:
         out.append(f"**{stem}** — {r['mode']} mode, notebook {r['wall_seconds'].get('notebook_total', 0) / 60:.1f} min, "
                    f"peak memory {r['peak_rss_mb']:.0f} MB, TensorFlow {r['versions'].get('tensorflow-cpu', r['versions'].get('tensorflow', '?'))}, "
                    f"`{r.get('command', '')}`\n")
-        out.append("| metric | value |\n|---|---|")
+        out.append("| metric | value | target |\n|---|---|---|")
         for key, value in r["metrics"].items():
+            target = ""
+            if key in TARGETS:
+                op, bound = TARGETS[key]
+                met = value >= bound if op == ">=" else value <= bound
+                target = f"{'≥' if op == '>=' else '≤'} {bound:g} — {'met' if met else '**not met**'}"
             if isinstance(value, dict):
                 value = ", ".join(f"{k} {v:.3f}" for k, v in value.items())
             else:
                 value = f"{value:.4g}"
-            out.append(f"| `{key}` | {value} |")
+            out.append(f"| `{key}` | {value} | {target} |")
         timings = ", ".join(f"{k} {v:.0f} s" for k, v in r["wall_seconds"].items())
         out.append(f"\nWall times: {timings}.\n")
     return "\n".join(out).rstrip() + "\n"

@@ -37,4 +37,4 @@ def test_render_fills_the_markers():
                               "peak_rss_mb": 100, "mode": "full", "versions": {}, "command": "x"}}
     out = readme.render(text, fake)
     assert "photo test accuracy 0.500" in out and "old" not in out
-    assert "| `photo_domains.test_accuracy` | 0.5 |" in out
+    assert "| `photo_domains.test_accuracy` | 0.5 | ≥ 0.95 — **not met** |" in out
