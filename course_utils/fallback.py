@@ -169,3 +169,65 @@ def synthetic_photos(domain: str, n: int, image_size: int, seed: int = 0) -> lis
         img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
         out.append(np.asarray(img, dtype=np.uint8))
     return out
+
+
+#: Harvard sentences, lists 1–3 (IEEE Recommended Practice for Speech Quality Measurements, 1969;
+#: public domain): phonetically balanced read speech, the stand-in's prompts.
+HARVARD_SENTENCES = [
+    "The birch canoe slid on the smooth planks.", "Glue the sheet to the dark blue background.",
+    "It's easy to tell the depth of a well.", "These days a chicken leg is a rare dish.",
+    "Rice is often served in round bowls.", "The juice of lemons makes fine punch.",
+    "The box was thrown beside the parked truck.", "The hogs were fed chopped corn and garbage.",
+    "Four hours of steady work faced us.", "A large size in stockings is hard to sell.",
+    "The boy was there when the sun rose.", "A rod is used to catch pink salmon.",
+    "The source of the huge river is the clear spring.", "Kick the ball straight and follow through.",
+    "Help the woman get back to her feet.", "A pot of tea helps to pass the evening.",
+    "Smoky fires lack flame and heat.", "The soft cushion broke the man's fall.",
+    "The salt breeze came across from the sea.", "The girl at the booth sold fifty bonds.",
+    "The small pup gnawed a hole in the sock.", "The fish twisted and turned on the bent hook.",
+    "Press the pants and sew a button on the vest.", "The swan dive was far short of perfect.",
+    "The beauty of the view stunned the young boy.", "Two blue fish swam in the tank.",
+    "Her purse was full of useless trash.", "The colt reared and threw the tall rider.",
+    "It snowed, rained, and hailed the same morning.", "Read verse out loud for pleasure.",
+]
+#: eSpeak NG voice standing in for each ARCTIC speaker code (male bdl, female slt).
+PARALLEL_VOICES = {"bdl": ("en-us", 45), "slt": ("en-us+f3", 60)}
+
+
+def synthetic_parallel_speech(speakers=("slt",), sample_rate: int = 16000, limit: int | None = None,
+                              seed: int = 0):
+    """A stand-in for CMU ARCTIC: the Harvard sentences read by one eSpeak NG voice per speaker.
+
+    Parameters
+    ----------
+    speakers : sequence of str
+        ARCTIC speaker codes; ``bdl`` and ``slt`` get a male and a female voice, others a
+        voice variant chosen with ``seed``.
+    sample_rate : int
+        Hz (eSpeak NG's 22050 Hz output is resampled).
+    limit : int, optional
+        Number of sentences (default all 30).
+    seed : int
+
+    Returns
+    -------
+    course_utils.data.ArcticSpeech
+        With ``origin="fallback"`` and ids ``"harvard_01"``….
+    """
+    import librosa
+
+    from .data import ArcticSpeech
+
+    rng = np.random.default_rng(seed)
+    texts = HARVARD_SENTENCES[:limit] if limit is not None else list(HARVARD_SENTENCES)
+    ids = [f"harvard_{i + 1:02d}" for i in range(len(texts))]
+    waveforms, files = {}, {}
+    for speaker in speakers:
+        voice, pitch = PARALLEL_VOICES.get(speaker, (f"en-us+m{int(rng.integers(1, 8))}", int(rng.integers(30, 70))))
+        waves = []
+        for text in texts:
+            y, rate = espeak_say(text, voice, rate_wpm=150, pitch=pitch)
+            waves.append(librosa.resample(y, orig_sr=rate, target_sr=sample_rate).astype(np.float32))
+        waveforms[speaker] = waves
+        files[speaker] = [f"fallback:espeak:{voice}:{i}" for i in ids]
+    return ArcticSpeech(ids, texts, waveforms, files, sample_rate, "fallback")

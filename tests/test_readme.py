@@ -38,3 +38,11 @@ def test_render_fills_the_markers():
     out = readme.render(text, fake)
     assert "photo test accuracy 0.500" in out and "old" not in out
     assert "| `photo_domains.test_accuracy` | 0.5 | ≥ 0.95 — **not met** |" in out
+
+
+def test_targets_relative_to_another_measurement():
+    metrics = {"tts.cer": 0.30, "tts.cer_real": 0.20}
+    assert readme.target_text("tts.cer", 0.30, metrics).endswith("— met")  # 0.30 <= 2 x 0.20
+    assert "not met" in readme.target_text("tts.cer", 0.45, metrics)
+    assert readme.target_text("tts.cer", 0.30, {"tts.cer": 0.3}) == ""  # the reference was not measured
+    assert "not met" in readme.target_text("voice_conversion.mcd_db", 7.0, {})

@@ -1,0 +1,65 @@
+"""Speech measurements: the independent listener, WORLD features, MCD, F0 RMSE, LSD, STOI."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import speech_eval as se
+from course_utils.fallback import espeak_say
+
+
+@pytest.fixture(scope="module")
+def sentence():
+    import librosa
+
+    y, rate = espeak_say("the birch canoe slid on the smooth planks", "en-us", rate_wpm=140)
+    return librosa.resample(y, orig_sr=rate, target_sr=16000).astype(np.float32)
+
+
+def test_normalize_text():
+    assert se.normalize_text("Author of the danger-trail, Philip Steels, etc.") == \
+        "author of the danger trail philip steels etc"
+
+
+def test_pocketsphinx_hears_clear_speech_and_errors_are_pooled():
+    y, rate = espeak_say("one two three four five", "en-us", rate_wpm=120)
+    hyp = se.transcribe_pocketsphinx(y, rate)  # 22050 Hz: resampled inside
+    cer, wer = se.error_rates(["one two three four five"], [hyp])
+    assert cer < 0.35 and wer < 0.5, hyp  # robotic eSpeak speech: a generous bound shows the listener works
+    assert se.error_rates(["a b"], ["a b"]) == (0.0, 0.0)
+    assert isinstance(se.transcribe_pocketsphinx(np.zeros(16000, np.float32), 16000), str)
+    cer_noise, _ = se.recognizer_cer([np.random.default_rng(0).normal(0, 0.3, 16000)], ["hello world"], 16000)
+    assert cer_noise > 0.5
+    with pytest.raises(se.SpeechEvalError, match="mono"):
+        se.transcribe_pocketsphinx(np.zeros((2, 100)), 16000)
+    with pytest.raises(se.SpeechEvalError, match="empty"):
+        se.transcribe_pocketsphinx(np.zeros(0), 16000)
+
+
+def test_world_round_trip_and_distances(sentence):
+    f = se.world_features(sentence, 16000, order=24)
+    assert f.mcep.shape[1] == 25 and len(f.f0) == len(f.mcep) == len(f.bap)
+    assert (f.f0 > 0).mean() > 0.3  # voiced speech
+    y = se.world_synthesize(f)
+    assert abs(len(y) - len(sentence)) < 0.01 * 16000 + 200
+    assert se.mcd_frames(f.mcep, f.mcep) == 0.0
+    assert se.mel_cepstral_distortion(sentence, y, 16000) < 5.0  # analysis/synthesis, same speaker
+    louder = np.clip(sentence * 1.5, -1, 1)
+    assert se.stoi(sentence, sentence, 16000) > 0.99 and se.stoi(sentence, y, 16000) > 0.8
+    assert se.log_spectral_distance(sentence, sentence, 16000) == 0.0
+    assert se.log_spectral_distance(sentence, louder, 16000) > 1.0
+    assert se.f0_rmse(f.f0, f.f0) == 0.0
+    assert abs(se.f0_rmse(f.f0, np.where(f.f0 > 0, f.f0 + 10, 0)) - 10) < 1e-9
+    with pytest.raises(se.SpeechEvalError, match="aligned"):
+        se.f0_rmse(f.f0, f.f0[:-1])
+    with pytest.raises(se.SpeechEvalError, match="equal lengths"):
+        se.mcd_frames(f.mcep, f.mcep[:-3], align=False)
+
+
+def test_mcd_known_value():
+    a = np.zeros((5, 25))
+    b = a.copy()
+    b[:, 1] = 1.0  # one coefficient off by 1 -> 10/ln10 * sqrt(2)
+    assert se.mcd_frames(a, b, align=False) == pytest.approx(10 / np.log(10) * np.sqrt(2))
+    b[:, 0] = 50.0  # c0 (energy) does not count
+    assert se.mcd_frames(a, b, align=False) == pytest.approx(10 / np.log(10) * np.sqrt(2))
