@@ -166,8 +166,8 @@ class WorldFeatures:
         Fundamental frequency in Hz; 0 in unvoiced frames.
     mcep : np.ndarray, float64, shape (n_frames, order + 1)
         Mel-cepstrum c0…c_order of the spectral envelope (α = :func:`mcep_alpha`).
-    bap : np.ndarray, float64, shape (n_frames, n_bands)
-        Band aperiodicity (pyworld's coded aperiodicity, dB).
+    bap : np.ndarray, float64, shape (n_frames, n_bands), or None
+        Band aperiodicity (pyworld's coded aperiodicity, dB); None if not analysed.
     sample_rate : int
         Hz.
     fft_size : int
@@ -181,7 +181,7 @@ class WorldFeatures:
     fft_size: int
 
 
-def world_features(waveform, sample_rate: int, order: int = 24) -> WorldFeatures:
+def world_features(waveform, sample_rate: int, order: int = 24, aperiodicity: bool = True) -> WorldFeatures:
     """Analyse speech with WORLD (DIO + StoneMask F0, CheapTrick envelope, D4C aperiodicity).
 
     Parameters
@@ -192,6 +192,9 @@ def world_features(waveform, sample_rate: int, order: int = 24) -> WorldFeatures
         Hz (16000 for CMU ARCTIC).
     order : int
         Mel-cepstrum order; ``mcep`` has ``order + 1`` coefficients (c0 is energy).
+    aperiodicity : bool
+        Also estimate band aperiodicity (D4C, about a quarter of the time). Without it
+        ``bap`` is None and the features cannot be synthesised.
 
     Returns
     -------
@@ -214,10 +217,9 @@ def world_features(waveform, sample_rate: int, order: int = 24) -> WorldFeatures
     f0, t = pyworld.dio(y, sample_rate, frame_period=FRAME_PERIOD_MS)
     f0 = pyworld.stonemask(y, f0, t, sample_rate)
     sp = pyworld.cheaptrick(y, f0, t, sample_rate)
-    ap = pyworld.d4c(y, f0, t, sample_rate)
     fft_size = (sp.shape[1] - 1) * 2
     mcep = pysptk.sp2mc(sp, order=order, alpha=mcep_alpha(sample_rate))
-    bap = pyworld.code_aperiodicity(ap, sample_rate)
+    bap = pyworld.code_aperiodicity(pyworld.d4c(y, f0, t, sample_rate), sample_rate) if aperiodicity else None
     return WorldFeatures(f0, mcep, bap, sample_rate, fft_size)
 
 
@@ -232,6 +234,8 @@ def world_synthesize(features: WorldFeatures) -> np.ndarray:
     import pysptk
     import pyworld
 
+    if features.bap is None:
+        raise SpeechEvalError("these WORLD features have no aperiodicity (analysed with aperiodicity=False)")
     sr, fft = features.sample_rate, features.fft_size
     sp = pysptk.mc2sp(np.ascontiguousarray(features.mcep, dtype=np.float64), alpha=mcep_alpha(sr), fftlen=fft)
     ap = pyworld.decode_aperiodicity(np.ascontiguousarray(features.bap, dtype=np.float64), sr, fft)
