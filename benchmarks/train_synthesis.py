@@ -1,0 +1,83 @@
+"""Train the weights that notebook 05 ships (CycleGAN horse↔zebra, Tacotron-style TTS on CMU ARCTIC slt).
+
+    python benchmarks/train_synthesis.py cyclegan --epochs 16 --batch-size 4 --minutes 45
+        # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
+    python benchmarks/train_synthesis.py tts --epochs 100 --batch-size 32 --minutes 58
+        # -> course_utils/weights/tts_slt.npz (float16) + .json
+
+Both use exactly the notebook's data split and training functions
+(:func:`course_utils.cyclegan.train_cyclegan`, :func:`course_utils.tts.train_tts`);
+weights are written after every epoch, so a run stopped early still leaves
+usable weights. Set ``COURSE_DATA_DIR`` to the data mirror (or let the loaders download).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def train_cyclegan(args) -> None:
+    from course_utils import config, cyclegan, data
+
+    seed = config.set_seed()
+    cfg = dict(cyclegan.DEFAULT_CONFIG)
+    photos = data.load_photo_domains(image_size=cfg["image_size"], seed=seed)  # notebook 01's four domains
+    train_idx, _ = cyclegan.holdout_split(photos, seed=seed)
+    a, b = (photos.images[train_idx][photos.labels[train_idx] == photos.class_names.index(d)] for d in cfg["pair"])
+    print(f"training on {len(a)} {cfg['pair'][0]} / {len(b)} {cfg['pair'][1]} photos", flush=True)
+
+    def checkpoint(model, epoch):
+        cyclegan.save_generators(model, dict(cfg, epochs_trained=epoch + 1, epochs_planned=args.epochs,
+                                             batch_size=args.batch_size), args.out)
+
+    arch = {k: cfg[k] for k in ("gen_filters", "res_blocks", "disc_filters")}
+    cyclegan.train_cyclegan(a, b, epochs=args.epochs, batch_size=args.batch_size, seed=seed, minutes=args.minutes,
+                            checkpoint=checkpoint, **arch)
+
+
+def train_tts(args) -> None:
+    from course_utils import config, data, tts
+
+    seed = config.set_seed()
+    speech = data.load_arctic(speakers=("slt",), sample_rate=tts.SAMPLE_RATE, seed=seed)
+    train_ids, _ = tts.holdout_split(speech.ids)
+    idx = [speech.ids.index(i) for i in train_ids]
+    texts = [speech.texts[i] for i in idx]
+    waves = [speech.waveforms["slt"][i] for i in idx]
+    print(f"training on {len(texts)} utterances", flush=True)
+
+    def checkpoint(model, epoch):
+        tts.save_tts(model, dict(epochs_trained=epoch + 1, epochs_planned=args.epochs), args.out)
+
+    tts.train_tts(texts, waves, epochs=args.epochs, batch_size=args.batch_size, seed=seed, minutes=args.minutes,
+                  checkpoint=checkpoint)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", choices=["cyclegan", "tts"])
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--minutes", type=float, default=None, help="stop after the epoch that passes this time")
+    parser.add_argument("--out", default=None, help="weights folder (default course_utils/weights)")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if args.model == "cyclegan":
+        args.epochs, args.batch_size = args.epochs or 30, args.batch_size or 4
+        train_cyclegan(args)
+    else:
+        args.epochs, args.batch_size = args.epochs or 200, args.batch_size or 16
+        train_tts(args)
+    print(f"done in {(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Tests of notebook 05's models: CycleGAN (course_utils.cyclegan) and Tacotron-style TTS (course_utils.tts).
+
+Tiny models and generated inputs keep them fast; the shipped weights are loaded once each.
+Training steps run eagerly (``run_eagerly``-style direct ``train_step`` calls), so no graph is traced.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+keras = pytest.importorskip("keras")
+
+from course_utils import cyclegan, exercises, tts  # noqa: E402
+
+TINY_GAN = dict(image_size=16, gen_filters=4, res_blocks=1, disc_filters=4)
+TINY_TTS = dict(embed_dim=8, enc_filters=8, enc_units=4, prenet_units=8, att_rnn_units=8, dec_rnn_units=8,
+                att_dim=8, loc_filters=2, loc_kernel=3, postnet_filters=8, reduction=2)
+
+
+# ----------------------------------------------------------------------------- CycleGAN
+
+
+def test_generator_and_patchgan_shapes():
+    gen = cyclegan.build_generator(32, filters=4, res_blocks=2)
+    disc = cyclegan.build_discriminator(32, filters=4)
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    y = np.asarray(gen(x))
+    assert y.shape == (2, 32, 32, 3) and np.all(np.abs(y) <= 1)
+    assert disc(x).shape == (2, 4, 4, 1)  # one score per patch
+    with pytest.raises(ValueError, match="multiple of 4"):
+        cyclegan.build_generator(30)
+
+
+def test_cyclegan_train_step_updates_and_fills_history_buffer():
+    model = cyclegan.build_cyclegan(pool_size=3, **TINY_GAN)
+    model.compile(*[keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(4)])
+    rng = np.random.default_rng(0)
+    a, b = (rng.uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32) for _ in range(2))
+    before = [w.copy() for w in model.gen_a2b.get_weights()]
+    for _ in range(2):
+        logs = model.train_step((a, b))
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert set(logs) == {"g_a2b", "g_b2a", "d_a", "d_b", "cycle_l1"}
+    assert any(not np.allclose(x, y) for x, y in zip(before, model.gen_a2b.get_weights()))
+    assert int(model.pool_count.numpy()) == 3  # capped at the pool size
+    assert np.abs(model.pool_a.numpy()).sum() > 0
+
+
+def test_linear_decay_schedule():
+    sched = cyclegan.LinearDecay(1.0, total_steps=10, decay_start=5)
+    assert [round(float(sched(s)), 3) for s in (0, 5, 7, 10, 12)] == [1.0, 1.0, 0.6, 0.0, 0.0]
+
+
+def test_train_cyclegan_rejects_bad_images():
+    good = np.zeros((2, 16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match="uint8"):
+        cyclegan.train_cyclegan(good.astype(np.float32), good)
+    with pytest.raises(ValueError, match="sizes differ"):
+        cyclegan.train_cyclegan(good, np.zeros((2, 20, 20, 3), np.uint8))
+
+
+def test_shipped_cyclegan_weights_translate_any_image():
+    gens = cyclegan.load_generators(("horse", "zebra"))
+    size = gens["config"]["image_size"]
+    rng = np.random.default_rng(1)
+    grey = Image.fromarray(rng.integers(0, 256, (50, 90), dtype=np.uint8), mode="L")  # odd size, greyscale
+    for image, direction in ((grey, "horse2zebra"), (grey.convert("RGBA"), "b2a"),
+                             (rng.uniform(0, 1, (70, 40, 3)), "a2b")):
+        out = cyclegan.translate(image, direction, generators=gens)
+        assert out.shape == (size, size, 3) and out.dtype == np.uint8
+    with pytest.raises(ValueError, match="unknown direction"):
+        cyclegan.translate(grey, "cat2dog", generators=gens)
+    with pytest.raises(ValueError, match="image array"):
+        cyclegan.translate(np.zeros((4, 4, 7), np.uint8), "a2b", generators=gens)
+    with pytest.raises(ValueError, match="uint8 0–255"):
+        cyclegan.translate(np.full((8, 8, 3), 300.0), "a2b", generators=gens)
+
+
+def test_metrics():
+    x = np.full((2, 8, 8, 3), 100, np.uint8)
+    assert abs(cyclegan.psnr(x, x + 10) - 20 * np.log10(255 / 10)) < 1e-6
+
+    class Fixed:  # a stand-in classifier: always "class 2", then "class 1"
+        input_shape = (None, 8, 8, 3)
+
+        def predict(self, x, verbose=0):
+            return np.tile([0.1, 0.3, 0.6], (len(x), 1))
+
+    assert cyclegan.target_domain_rate(Fixed(), x, target=2) == 1.0
+    assert cyclegan.target_domain_rate(Fixed(), x, target=1, among=[0, 1]) == 1.0
+
+
+# ----------------------------------------------------------------------------- TTS
+
+
+def test_text_normalisation_and_bad_text():
+    assert tts.normalize_text("  Héllo;  WORLD! \"Quoted\" ") == "hello, world! quoted"
+    ids = tts.text_to_ids("ab")
+    assert ids.dtype == np.int32 and ids[-1] == tts.SYMBOL_ID[tts.EOS] and len(ids) == 3
+    for bad, match in (("", "empty"), ("   ", "empty"), ("()", "empty"), ("call 911", "spell numbers"),
+                       ("a@b", "no symbol")):
+        with pytest.raises(tts.TextError, match=match):
+            tts.text_to_ids(bad)
+    with pytest.raises(tts.TextError):
+        tts.normalize_text(None)
+
+
+def test_long_text_is_split():
+    long = "This is a fairly long sentence, with a comma in it. " * 12
+    chunks = tts.split_text(long, max_chars=60)
+    assert len(chunks) >= 12 and all(0 < len(c) <= 60 for c in chunks)
+    assert " ".join(chunks).replace("  ", " ") == tts.normalize_text(long)
+    words = tts.split_text("x" * 150, max_chars=60)  # no space at all: hard cut
+    assert [len(c) for c in words] == [60, 60, 30]
+
+
+def test_mel_roundtrip_and_rate_check():
+    sr = tts.SAMPLE_RATE
+    t = np.arange(sr // 2) / sr
+    y = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    mel = tts.mel_spectrogram(y)
+    assert mel.shape == (len(y) // 200 + 1, 80) and mel.min() >= 0 and mel.max() <= 1
+    z = tts.griffin_lim(mel, n_iter=4)
+    assert z.dtype == np.float32 and abs(len(z) - len(y)) <= 200
+    with pytest.raises(ValueError, match="16000"):
+        tts.mel_spectrogram(y, 8000)
+
+
+def test_guided_attention_weights():
+    w = np.asarray(tts.guided_attention_weights(np.array([4, 2]), np.array([5, 3]), 4, 5))
+    assert w.shape == (2, 5, 4)
+    assert w[0, 0, 0] == 0 and w[0, 4, 0] > 0.9  # diagonal free, far corner penalised
+    assert np.all(w[1, 3:] == 0) and np.all(w[1, :, 2:] == 0)  # padding not penalised
+
+
+def test_tts_shapes_and_train_step():
+    model = tts.build_tts(**TINY_TTS)
+    rng = np.random.default_rng(0)
+    sr = tts.SAMPLE_RATE
+    waves = [rng.normal(0, 0.1, int(sr * s)).astype(np.float32) for s in (0.3, 0.5)]
+    text, dec_in, mels, mel_len = tts.make_batch_arrays(["hello", "a test"], waves, sr, model.r)
+    assert text.shape == (2, 7) and mels.shape[1] % model.r == 0 and dec_in.shape == (2, mels.shape[1] // 2, 80)
+    mel, mel_post, stop, align = model((text, dec_in))
+    assert mel.shape == mels.shape and mel_post.shape == mels.shape
+    assert stop.shape == (2, dec_in.shape[1]) and align.shape == (2, dec_in.shape[1], 7)
+    np.testing.assert_allclose(np.asarray(align).sum(-1), 1.0, atol=1e-5)
+    assert np.asarray(align)[0, :, 6:].max() < 1e-6  # "hello~" has 6 symbols: no attention on padding
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    first = float(model.train_step(((text, dec_in), (mels, mel_len)))["loss"])
+    for _ in range(3):
+        last = float(model.train_step(((text, dec_in), (mels, mel_len)))["loss"])
+    assert np.isfinite(first) and last < first
+
+
+def test_shipped_tts_weights_synthesize():
+    model, info = tts.load_tts()
+    assert info["hparams"]["n_mels"] == 80
+    mel, align = tts.synthesize_mel(model, "Hi.", max_steps=12)
+    assert mel.shape[1] == 80 and mel.shape[0] % model.r == 0 and align.shape[1] == 4
+    y, sr = tts.synthesize("Hi.", model=model, n_iter=2)
+    assert sr == 16000 and y.dtype == np.float32 and y.ndim == 1 and len(y) > 0
+    with pytest.raises(tts.TextError, match="at most"):
+        tts.synthesize_mel(model, "a" * (tts.MAX_CHARS + 1))
+    with pytest.raises(tts.TextError):
+        tts.synthesize("", model=model)
+
+
+def test_holdout_split():
+    ids = [f"arctic_a{i:04d}" for i in range(20, 0, -1)]
+    train, test = tts.holdout_split(ids, n_test=3)
+    assert test == ["arctic_a0018", "arctic_a0019", "arctic_a0020"] and len(train) == 17
+    with pytest.raises(ValueError):
+        tts.holdout_split(ids[:3], n_test=3)
+
+
+def test_guided_attention_exercise():
+    def solution(n_text, n_steps, g=0.2):
+        n = np.arange(n_text)[None, :] / n_text
+        k = np.arange(n_steps)[:, None] / n_steps
+        return 1 - np.exp(-(n - k) ** 2 / (2 * g * g))
+
+    assert exercises.check("05_guided_attention", solution)
+    assert not exercises.check("05_guided_attention", lambda n_text, n_steps, g=0.2: np.zeros((n_text, n_steps)))
+    assert not exercises.check("05_guided_attention", None)
