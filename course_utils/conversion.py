@@ -7,7 +7,8 @@ Toda, Black & Tokuda (2007) with the neural mapping of Desai et al. (2010) / Che
    F0, a 24th-order mel-cepstrum (α = 0.42 at 16 kHz), band aperiodicity.
 2. DTW pairs each source frame with target frames (:func:`align_pair`).
 3. A DNN maps source mel-cepstra (with Δ, ΔΔ and ±2 frames of context) to the target's
-   (with Δ, ΔΔ) — :func:`build_vc_dnn`, :func:`train_voice_converter`.
+   (with Δ, ΔΔ) — :func:`build_vc_dnn`, :func:`train_voice_converter` — and a postfilter
+   sharpens the over-smoothed result (:func:`postfilter_mcep`).
 4. F0 is converted by matching the mean and variance of log F0 (:func:`convert_f0`);
    the source's aperiodicity and energy (c0) are kept.
 5. WORLD synthesis (:func:`course_utils.speech_eval.world_synthesize`).
@@ -233,6 +234,39 @@ def build_vc_dnn(n_inputs: int, n_outputs: int, units: int = 256, layers: int = 
     return keras.Model(inputs, outputs, name="vc_dnn")
 
 
+def postfilter_mcep(mcep: np.ndarray, beta: float = 0.2, sample_rate: int = VC_SAMPLE_RATE) -> np.ndarray:
+    """Mel-cepstral postfilter: sharpen the formants that a regression model over-smooths.
+
+    c2…cD are multiplied by (1 + β) and c0 is corrected so that each frame keeps its energy
+    (``pysptk.mc2e``), as in the SPTK/Merlin postfilter (Yoshimura et al. 1999 / Wu et al. 2016).
+
+    Parameters
+    ----------
+    mcep : np.ndarray, float, shape (n_frames, D + 1)
+        Mel-cepstra including c0.
+    beta : float
+        Emphasis; 0 returns a copy unchanged.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n_frames, D + 1)
+    """
+    import pysptk
+
+    from .speech_eval import mcep_alpha
+
+    mcep = np.ascontiguousarray(mcep, dtype=np.float64)
+    out = mcep.copy()
+    if beta == 0:
+        return out
+    out[:, 2:] *= 1.0 + beta
+    alpha = mcep_alpha(sample_rate)
+    before = pysptk.mc2e(mcep, alpha=alpha, irlen=512)
+    after = pysptk.mc2e(np.ascontiguousarray(out), alpha=alpha, irlen=512)
+    out[:, 0] += 0.5 * np.log(before / after)
+    return out
+
+
 @dataclass
 class VoiceConverter:
     """A trained bdl → slt converter: the DNN, feature statistics and F0 statistics.
@@ -244,6 +278,8 @@ class VoiceConverter:
     x_mean, x_std, y_mean, y_std : np.ndarray, float32
         Standardisation of inputs and outputs.
     f0_source, f0_target : LogF0Stats
+    postfilter : float
+        β of :func:`postfilter_mcep` applied to the mapped mel-cepstrum (0 = none).
     """
 
     model: object
@@ -253,12 +289,14 @@ class VoiceConverter:
     y_std: np.ndarray
     f0_source: LogF0Stats
     f0_target: LogF0Stats
+    postfilter: float = 0.2
 
     def map_mcep(self, mcep: np.ndarray) -> np.ndarray:
-        """Convert a source mel-cepstrum (n_frames, 25): c1…c24 mapped, c0 kept."""
+        """Convert a source mel-cepstrum (n_frames, 25): c1…c24 mapped, c0 kept, then postfiltered."""
         x = (stack_context(with_deltas(mcep[:, 1:])) - self.x_mean) / self.x_std
         y = np.asarray(self.model(x.astype(np.float32), training=False)) * self.y_std + self.y_mean
-        return np.concatenate([mcep[:, :1], y[:, :MCEP_ORDER]], axis=1).astype(np.float64)
+        mapped = np.concatenate([mcep[:, :1], y[:, :MCEP_ORDER]], axis=1).astype(np.float64)
+        return postfilter_mcep(mapped, self.postfilter)
 
     def convert_features(self, features: WorldFeatures) -> WorldFeatures:
         """Converted WORLD parameters: mapped mel-cepstrum, converted F0, source aperiodicity."""
