@@ -86,7 +86,8 @@ class DataSet:
         ``archive_root`` is then kept as a subfolder: ``<cache>/<folder>/<archive_root>``.
     files : tuple of (str, str or None)
         For ``archive="files"`` (no archive: one download per file, e.g. Kodak's PNGs):
-        each file name, appended to the URL, and its sha256 where one is known.
+        each file name and its sha256 where one is known. A URL ending in ``/`` is a folder
+        the name is appended to; otherwise the URL is the (single) file itself.
     hash_note : str
         Where the checksum comes from (shown by :func:`describe`).
     """
@@ -356,20 +357,21 @@ def locate(name: str, download: bool = True) -> Located:
 # ----------------------------------------------------------------------------- downloading
 
 
-def _download_archive(dataset: DataSet, dest: Path, retries: int, fname: str | None = None,
-                      known_hash: str | None = None, suffix: str = "") -> Path:
+def _download_archive(dataset: DataSet, dest: Path, retries: int, file: tuple | None = None) -> Path:
     """Download and verify one file with pooch; return its path in ``dest``.
 
-    ``suffix`` is appended to each URL (a file name for ``archive="files"``).
+    ``file`` is one ``(name, sha256 or None)`` entry of ``dataset.files`` (``archive="files"``):
+    a URL ending in ``/`` is a folder and gets the name appended; any other URL is the file itself.
+    Without ``file`` the data set's archive is fetched and checked against ``dataset.known_hash``.
     """
     import pooch
     import requests
 
-    fname = fname or f"{dataset.name}.{dataset.archive}"
-    known_hash = known_hash if suffix else dataset.known_hash
+    fname = file[0] if file else f"{dataset.name}.{dataset.archive}"
+    known_hash = (f"sha256:{file[1]}" if file[1] else None) if file else dataset.known_hash
     errors = []
     for base in dataset.urls:
-        url = base + suffix
+        url = base + fname if file and base.endswith("/") else base
         for attempt in range(1, retries + 1):
             try:
                 path = pooch.retrieve(url, known_hash=known_hash, fname=fname, path=dest, progressbar=True)
@@ -421,8 +423,7 @@ def fetch(name: str, retries: int = 3) -> Path:
     try:
         if dataset.archive == "files":  # one download per file, straight into the temporary folder
             for fname, sha in dataset.files:
-                path = _download_archive(dataset, cache / "archives" / name, retries, fname=fname,
-                                         known_hash=f"sha256:{sha}" if sha else None, suffix=fname)
+                path = _download_archive(dataset, cache / "archives" / name, retries, file=(fname, sha))
                 shutil.copy2(path, tmp / fname)
             root = tmp
         else:

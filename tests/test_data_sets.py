@@ -155,3 +155,19 @@ def test_kodak_fallback_is_loud(monkeypatch):
     with pytest.warns(data.FallbackDataWarning):
         kodak = data.load_kodak(limit=2)
     assert kodak.origin == "fallback" and len(kodak) == 2 and kodak.images[0].shape[-1] == 3
+
+
+def test_single_file_url_is_the_file_itself(tmp_path, server, monkeypatch):
+    """Olivetti's official URL (figshare) names no file: it must not get the file name appended."""
+    from scipy.io import savemat
+
+    buf = io.BytesIO()
+    savemat(buf, {"faces": np.zeros((4096, 10), np.uint8)})
+    server.files["files/5976027"] = buf.getvalue()
+    ds = data.DATA_HUB["olivetti"]
+    monkeypatch.setitem(data.DATA_HUB, "olivetti", data.DataSet(
+        **{**ds.__dict__, "urls": (server.url("files/5976027"),),
+           "files": (("olivettifaces.mat", hashlib.sha256(buf.getvalue()).hexdigest()),)}))
+    faces = data.load_olivetti()
+    assert faces.origin == "download" and faces.images.shape == (10, 64, 64, 1)
+    assert server.requests == ["files/5976027"]
