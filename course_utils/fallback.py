@@ -21,6 +21,13 @@ DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "e
 #: eSpeak NG voice (+variant) playing each stand-in "speaker".
 ESPEAK_VOICES = {"espeak_en": "en", "espeak_us": "en-us", "espeak_f3": "en+f3", "espeak_m3": "en+m3",
                  "espeak_f4": "en-us+f4", "espeak_scot": "en-gb-scotland"}
+#: English accents and voice variants of eSpeak NG, combined into extra synthetic training speakers
+#: (:func:`espeak_digit_voices`); the variants change formants, pitch range and voice quality.
+ESPEAK_ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-029", "en-us-nyc", "en-gb-x-gbclan",
+                  "en-gb-x-gbcwmd")
+ESPEAK_VARIANTS = ("", "+f1", "+f2", "+f3", "+f4", "+f5", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+klatt",
+                   "+klatt2", "+klatt3", "+Andy", "+Annie", "+linda", "+john", "+steph", "+max", "+ed", "+quincy",
+                   "+aunty", "+grandpa")
 #: domain -> scikit-image photo used as its stand-in.
 PHOTO_STAND_INS = {"horse": "chelsea", "zebra": "astronaut", "summer": "coffee", "winter": "rocket"}
 
@@ -96,8 +103,38 @@ def espeak_say(text: str, voice: str = "en", rate_wpm: int = 160, pitch: int = 5
     return (wave.astype(np.float32) / 32768.0), rate
 
 
-def synthetic_spoken_digits(sample_rate: int = 8000, per_digit_speaker: int = 10, seed: int = 0):
-    """A stand-in for FSDD: digits spoken by eSpeak NG voices (one voice = one speaker).
+def espeak_digit_voices(limit: int | None = None, seed: int = 0) -> dict:
+    """Synthetic "speakers" for training: every accent in :data:`ESPEAK_ACCENTS` with every variant in
+    :data:`ESPEAK_VARIANTS` (208 voices), minus the voices the offline FSDD stand-in uses as its own speakers.
+
+    Adding them to a digit recogniser's training data gives it far more voices than
+    the three real speakers of a leave-one-speaker-out fold; the synthetic clips are
+    never test data. (Synthetic speakers as training data: e.g. Rosenberg et al. 2019,
+    "Speech recognition with augmented synthesized speech".)
+
+    Parameters
+    ----------
+    limit : int, optional
+        Keep a random subset of this many voices (fast mode).
+    seed : int
+        Chooses the subset.
+
+    Returns
+    -------
+    dict
+        Speaker name (``"espeak:en-us+f2"``) -> eSpeak NG voice name (``"en-us+f2"``).
+    """
+    taken = set(ESPEAK_VOICES.values())
+    voices = {f"espeak:{a}{v}": a + v for a in ESPEAK_ACCENTS for v in ESPEAK_VARIANTS if a + v not in taken}
+    if limit is not None and limit < len(voices):
+        keep = np.random.default_rng(seed).choice(sorted(voices), size=limit, replace=False)
+        voices = {k: voices[k] for k in sorted(keep)}
+    return voices
+
+
+def synthetic_spoken_digits(sample_rate: int = 8000, per_digit_speaker: int = 10, seed: int = 0,
+                            voices: dict | None = None):
+    """Digits spoken by eSpeak NG voices (one voice = one speaker): FSDD's stand-in, or extra training voices.
 
     Parameters
     ----------
@@ -106,11 +143,19 @@ def synthetic_spoken_digits(sample_rate: int = 8000, per_digit_speaker: int = 10
     per_digit_speaker : int
         Clips per (digit, voice), each with a random rate (120–220 wpm) and pitch (25–75).
     seed : int
+    voices : dict, optional
+        Speaker name -> eSpeak NG voice; default :data:`ESPEAK_VOICES` (the
+        stand-in's speakers); :func:`espeak_digit_voices` gives many more.
 
     Returns
     -------
     course_utils.data.SpokenDigits
-        ``origin == "fallback"``; speakers are the keys of :data:`ESPEAK_VOICES`.
+        ``origin == "fallback"``; speakers are the keys of ``voices``.
+
+    Raises
+    ------
+    RuntimeError
+        eSpeak NG cannot be loaded, or a voice is unknown.
     """
     import librosa
 
@@ -118,7 +163,7 @@ def synthetic_spoken_digits(sample_rate: int = 8000, per_digit_speaker: int = 10
 
     rng = np.random.default_rng(seed)
     waveforms, labels, speakers, files = [], [], [], []
-    for speaker, voice in ESPEAK_VOICES.items():
+    for speaker, voice in (ESPEAK_VOICES if voices is None else voices).items():
         for digit, word in enumerate(DIGIT_WORDS):
             for i in range(per_digit_speaker):
                 y, rate = espeak_say(word, voice, rate_wpm=int(rng.integers(120, 221)),

@@ -65,3 +65,35 @@ def test_mfcc_lstm_builds_trains_and_recognizes():
     assert 0 <= digit <= 9 and probs.shape == (10,) and abs(probs.sum() - 1) < 1e-4
     padded = processing.pad_batch([np.ones((3, 39)), np.ones((5, 39))])
     assert padded.shape == (2, 5, 39) and not padded[0, 3:].any()
+
+
+def test_synthetic_voices_exclude_the_stand_in_speakers_and_speak_every_digit():
+    from course_utils import fallback
+
+    voices = fallback.espeak_digit_voices()
+    assert len(voices) == len(fallback.ESPEAK_ACCENTS) * len(fallback.ESPEAK_VARIANTS) - len(fallback.ESPEAK_VOICES)
+    assert not set(voices.values()) & set(fallback.ESPEAK_VOICES.values())
+    few = fallback.espeak_digit_voices(limit=3, seed=1)
+    assert len(few) == 3 and set(few) <= set(voices) and few == fallback.espeak_digit_voices(limit=3, seed=1)
+    synthetic = fallback.synthetic_spoken_digits(8000, per_digit_speaker=1, voices=few)
+    assert len(synthetic) == 30 and sorted(set(synthetic.speakers.tolist())) == sorted(few)
+    assert sorted(synthetic.labels.tolist()) == sorted(list(range(10)) * 3)
+    assert all(w.dtype == np.float32 and 0.1 < len(w) / 8000 < 2.0 for w in synthetic.waveforms)
+    with pytest.raises(RuntimeError, match="no voice"):
+        fallback.synthetic_spoken_digits(8000, per_digit_speaker=1, voices={"x": "xx-not-a-voice"})
+
+
+def test_lstm_leave_one_speaker_out_holds_each_speaker_out_and_adds_extra_data_to_training_only():
+    from course_utils.data import SpokenDigits
+
+    clips = [tone(0.3 + 0.01 * i, 8000, freq=200 + 50 * (i % 10)) for i in range(30)]
+    labels = np.arange(30) % 10
+    speakers = np.array(["a"] * 10 + ["b"] * 10 + ["c"] * 10)
+    digits = SpokenDigits(clips, labels, speakers, [f"{i}.wav" for i in range(30)], 8000, "mirror")
+    features = [processing.digit_features(y, 8000) for y in clips]
+    extra = (features[:5], labels[:5])
+    r = processing.lstm_leave_one_speaker_out(digits, features, epochs=1, augment_copies=0, extra=extra,
+                                              verbose=False)
+    assert sorted(r["accuracy"]) == ["a", "b", "c"] and r["pred"].shape == (30,)
+    assert 0 <= r["mean"] <= 1 and r["mean"] == pytest.approx(np.mean(list(r["accuracy"].values())))
+    assert r["mean"] == pytest.approx(np.mean(r["pred"] == labels))
