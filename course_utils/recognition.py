@@ -677,7 +677,7 @@ def latency_ms(model, features: np.ndarray, repeats: int = 20) -> float:
 
 def leave_one_speaker_out(name: str, features: np.ndarray, labels: np.ndarray, speakers: np.ndarray,
                           source: np.ndarray, test_features: np.ndarray | None = None, groups=None,
-                          verbose: bool = True, **train_kwargs):
+                          extra=None, verbose: bool = True, **train_kwargs):
     """Leave-one-speaker-out evaluation: train on all speakers but one, test on that one, for each.
 
     Parameters
@@ -695,6 +695,10 @@ def leave_one_speaker_out(name: str, features: np.ndarray, labels: np.ndarray, s
     groups : list of list of str, optional
         Speakers held out together in each fold (default: each speaker alone;
         :func:`speaker_halves` gives a cheaper two-fold split).
+    extra : tuple (features, labels), optional
+        Rows added to the training data of every fold and never tested on — e.g.
+        synthetic speakers (:func:`course_utils.fallback.synthetic_spoken_digits`
+        through :func:`digit_log_mel`): float32 ``(m, 80, 40)`` and int ``(m,)``.
     verbose : bool
         Print one line per fold.
     **train_kwargs
@@ -716,7 +720,10 @@ def leave_one_speaker_out(name: str, features: np.ndarray, labels: np.ndarray, s
         key = "+".join(group)
         train_rows = ~np.isin(speakers[source], group)
         test = np.where(np.isin(speakers, group))[0]
-        model, _, sec = train_digit_model(name, features[train_rows], labels[source[train_rows]], **train_kwargs)
+        x, y = features[train_rows], labels[source[train_rows]]
+        if extra is not None:
+            x, y = np.concatenate([x, extra[0]]), np.concatenate([y, extra[1]])
+        model, _, sec = train_digit_model(name, x, y, **train_kwargs)
         pred[test] = model.predict(test_features[test], batch_size=256, verbose=0).argmax(axis=1)
         accuracy[key] = float(np.mean(pred[test] == labels[test]))
         seconds += sec

@@ -114,6 +114,24 @@ def test_leave_one_speaker_out_reports_every_speaker(tiny_set):
     assert r["mean"] == pytest.approx(np.mean(list(r["accuracy"].values())))
 
 
+def test_leave_one_speaker_out_adds_extra_rows_to_every_fold_for_training_only(tiny_set, monkeypatch):
+    clips, labels, speakers = tiny_set
+    X, source = rec.feature_set(clips, 8000, copies=0)
+    seen = []
+    real_train = rec.train_digit_model
+
+    def spy(name, features, labels_, **kwargs):
+        seen.append((len(features), len(labels_)))
+        return real_train(name, features, labels_, **kwargs)
+
+    monkeypatch.setattr(rec, "train_digit_model", spy)
+    r = rec.leave_one_speaker_out("cnn", X, labels, speakers, source, extra=(X[:3], labels[:3]), epochs=1,
+                                  batch_size=8, verbose=False)
+    n_train = [int(np.sum(speakers != s)) for s in sorted(set(speakers))]
+    assert seen == [(n + 3, n + 3) for n in n_train]
+    assert r["pred"].shape == (len(labels),)
+
+
 def test_recognize_without_a_saved_model_says_what_to_run():
     with pytest.raises(FileNotFoundError, match="notebook 04"):
         rec.recognize(_clip(1), 8000)
