@@ -246,6 +246,8 @@ def postfilter_mcep(mcep: np.ndarray, beta: float = 0.2, sample_rate: int = VC_S
         Mel-cepstra including c0.
     beta : float
         Emphasis; 0 returns a copy unchanged.
+    sample_rate : int
+        Hz; sets the all-pass constant α of the mel-cepstrum (:func:`course_utils.speech_eval.mcep_alpha`).
 
     Returns
     -------
