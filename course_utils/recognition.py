@@ -510,7 +510,10 @@ def build_crnn(n_frames: int = N_FRAMES, n_mels: int = N_MELS, n_classes: int = 
     Two ``Conv 3×3 → BatchNorm → ReLU`` blocks pool time by 2 and frequency by 4
     in all; the frequency axis and channels are then flattened into one vector
     per time step, projected to 64 dimensions, and read by a bidirectional GRU
-    (Cho et al. 2014) whose two final states feed the softmax.
+    (Cho et al. 2014). The GRU's outputs at every step are averaged over time
+    before the softmax: reading only its final states would make it carry the
+    digit through the padding frames after the word, and in our tests on FSDD
+    it then learned far slower within the same number of epochs.
 
     Parameters
     ----------
@@ -539,7 +542,8 @@ def build_crnn(n_frames: int = N_FRAMES, n_mels: int = N_MELS, n_classes: int = 
         x = layers.MaxPooling2D(pool, name=f"pool{block}")(x)  # pool = (time, frequency)
     x = layers.Reshape((x.shape[1], x.shape[2] * x.shape[3]), name="collapse_frequency")(x)
     x = layers.Dense(64, activation="relu", name="project")(x)
-    x = layers.Bidirectional(layers.GRU(units), name="bigru")(x)
+    x = layers.Bidirectional(layers.GRU(units, return_sequences=True), name="bigru")(x)
+    x = layers.GlobalAveragePooling1D(name="average_over_time")(x)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="crnn")
