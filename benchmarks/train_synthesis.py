@@ -1,6 +1,6 @@
 """Train the weights that notebook 05 ships (CycleGAN horse↔zebra, Tacotron-style TTS on CMU ARCTIC slt).
 
-    python benchmarks/train_synthesis.py cyclegan --epochs 16 --batch-size 4 --minutes 45
+    python benchmarks/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
         # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
     python benchmarks/train_synthesis.py tts --epochs 100 --batch-size 32 --minutes 58
         # -> course_utils/weights/tts_slt.npz (float16) + .json

@@ -21,7 +21,7 @@ variant) and a 3-layer PatchGAN, so an epoch takes minutes on a 2-core CPU.
 Shipped weights (``course_utils/weights/cyclegan_horse2zebra_*.weights.h5``) were
 trained by the project's own script::
 
-    python benchmarks/train_synthesis.py cyclegan --epochs 16 --batch-size 4 --minutes 45
+    python benchmarks/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
 
 Public function on raw input: :func:`translate`.
 """
