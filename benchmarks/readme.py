@@ -25,7 +25,7 @@ COURSE_MAP = [
      [("voice_conversion.mcd_db", "MCD {:.2f} dB"), ("face_swap.swap_rate", "face swap rate {:.2f}")]),
     ("4 · Speech recognition", "04_speech_recognition", "CNN / CRNN / Transformer recognisers; CTC digit strings",
      [("digits.best_loso_accuracy", "unseen-speaker digit accuracy {:.3f}"), ("ctc.wer", "digit-string WER {:.3f}")]),
-    ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra; Tacotron-style TTS",
+    ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra, summer↔winter; Tacotron-style TTS",
      [("cyclegan.target_domain_rate_a2b", "horse→zebra rate {:.2f}"), ("tts.cer", "TTS CER {:.2f}")]),
 ]
 #: The course's quality targets (from the issues), shown beside the measured values. A bound is a

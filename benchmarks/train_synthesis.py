@@ -2,6 +2,8 @@
 
     python benchmarks/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
         # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
+    python benchmarks/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
+        # -> course_utils/weights/cyclegan_summer2winter_{a2b,b2a}.weights.h5 + .json (the second pair)
     python benchmarks/train_synthesis.py tts --epochs 100 --batch-size 32 --minutes 58
         # -> course_utils/weights/tts_slt.npz (float16) + .json
 
@@ -27,7 +29,7 @@ def train_cyclegan(args) -> None:
     from course_utils import config, cyclegan, data
 
     seed = config.set_seed()
-    cfg = dict(cyclegan.DEFAULT_CONFIG)
+    cfg = dict(cyclegan.DEFAULT_CONFIG, pair=tuple(args.pair))
     photos = data.load_photo_domains(image_size=cfg["image_size"], seed=seed)  # notebook 01's four domains
     train_idx, _ = cyclegan.holdout_split(photos, seed=seed)
     a, b = (photos.images[train_idx][photos.labels[train_idx] == photos.class_names.index(d)] for d in cfg["pair"])
@@ -66,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--minutes", type=float, default=None, help="stop after the epoch that passes this time")
+    parser.add_argument("--pair", nargs=2, default=["horse", "zebra"], metavar=("A", "B"),
+                        help="CycleGAN: the two photo domains (default: horse zebra)")
     parser.add_argument("--out", default=None, help="weights folder (default course_utils/weights)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
