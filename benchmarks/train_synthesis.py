@@ -1,4 +1,4 @@
-"""Train the weights that notebook 05 ships (CycleGAN horse↔zebra, Tacotron-style TTS on CMU ARCTIC slt).
+"""Train the weights notebook 05 ships: CycleGAN (horse↔zebra, summer↔winter) and Tacotron-style TTS on ARCTIC slt.
 
     python benchmarks/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
         # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
@@ -69,6 +69,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--minutes", type=float, default=None, help="stop after the epoch that passes this time")
     parser.add_argument("--pair", nargs=2, default=["horse", "zebra"], metavar=("A", "B"),
+                        choices=["horse", "zebra", "summer", "winter"],
                         help="CycleGAN: the two photo domains (default: horse zebra)")
     parser.add_argument("--out", default=None, help="weights folder (default course_utils/weights)")
     args = parser.parse_args(argv)
