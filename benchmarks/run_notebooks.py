@@ -57,7 +57,9 @@ def main(argv=None) -> int:
         notebooks = [nb for nb in notebooks if any(nb.name.startswith(p) for p in args.prefixes)]
     if not notebooks:
         parser.error("no notebook matches")
-    build = Path(os.environ.get("COURSE_BUILD_DIR", ROOT / "build"))
+    from course_utils.config import build_root
+
+    build = build_root(fast=args.mode == "fast")
     summary = {}
     for nb in notebooks:
         result = run(nb, args.mode, build)

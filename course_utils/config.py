@@ -12,7 +12,8 @@ COURSE_SEED
     Integer seed used by :func:`set_seed` (default 1234).
 COURSE_BUILD_DIR
     Where executed notebooks, figures, audio, saved models and results go
-    (default ``<project>/build``).
+    (default ``<project>/build`` in full mode, ``<project>/build/fast`` in fast
+    mode, so a CI run never replaces the models a full run trained).
 """
 from __future__ import annotations
 
@@ -53,6 +54,28 @@ def pick(full, fast):
     return fast if fast_mode() else full
 
 
+def build_root(fast: bool | None = None) -> Path:
+    """Return the build directory of a mode (not created).
+
+    Parameters
+    ----------
+    fast : bool, optional
+        The mode; default: the current one (:func:`fast_mode`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``$COURSE_BUILD_DIR`` if set; otherwise ``<project>/build`` in full mode and
+        ``<project>/build/fast`` in fast mode. Fast runs (``make test``) thus keep their
+        2-epoch models, figures and results apart from the ones ``make course`` made,
+        which notebooks load later (e.g. notebook 05's judge, ``recognize``'s model).
+    """
+    if os.environ.get("COURSE_BUILD_DIR"):
+        return Path(os.environ["COURSE_BUILD_DIR"])
+    fast = fast_mode() if fast is None else fast
+    return PROJECT_ROOT / "build" / "fast" if fast else PROJECT_ROOT / "build"
+
+
 def build_dir(*parts: str) -> Path:
     """Return (and create) a folder under the build directory.
 
@@ -64,10 +87,9 @@ def build_dir(*parts: str) -> Path:
     Returns
     -------
     pathlib.Path
-        ``$COURSE_BUILD_DIR/<parts>`` (default ``<project>/build/<parts>``).
+        ``<build root>/<parts>``, the root from :func:`build_root`.
     """
-    root = Path(os.environ.get("COURSE_BUILD_DIR", PROJECT_ROOT / "build"))
-    path = root.joinpath(*parts)
+    path = build_root().joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

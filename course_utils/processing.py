@@ -15,14 +15,13 @@ References
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .audio import mfcc, normalize_features, peak_normalize, trim_silence
-from .config import build_dir
+from . import saving
 
 #: FSDD front end: 8 kHz, 32 ms window (256 samples), 10 ms hop (80 samples), 40 mel bands, 13 MFCCs + Δ + ΔΔ.
 DIGIT_SAMPLE_RATE = 8000
@@ -414,11 +413,14 @@ def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple
 
 
 def save_trained(model, name: str, class_names) -> Path:
-    """Save a trained model and its class names under ``build/models/`` (``<name>.keras`` + ``.json``)."""
-    folder = build_dir("models")
-    model.save(folder / f"{name}.keras")
-    (folder / f"{name}.json").write_text(json.dumps({"class_names": list(class_names)}))
-    return folder / f"{name}.keras"
+    """Save a trained model and its class names as ``<build>/models/<name>.keras`` + ``.json`` (atomically).
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.keras`` file (see :func:`course_utils.saving.save_model`).
+    """
+    return saving.save_model(model, name, {"class_names": list(class_names)})
 
 
 def load_trained(name: str):
@@ -434,10 +436,5 @@ def load_trained(name: str):
     FileNotFoundError
         Naming the file and the notebook that writes it.
     """
-    import keras
-
-    folder = build_dir("models")
-    path = folder / f"{name}.keras"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no trained model '{name}' — run notebook 01 (or `make course`) first")
-    return keras.models.load_model(path), json.loads((folder / f"{name}.json").read_text())["class_names"]
+    model, meta = saving.load_model(name, "notebook 01")
+    return model, meta["class_names"]

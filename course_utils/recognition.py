@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import AudioError, log_mel_spectrogram, ms_to_samples, trim_silence
-from .config import build_dir
+from . import saving
 from .exercises import exercise
 
 #: FSDD's rate in Hz; every input is resampled to it.
@@ -761,20 +761,18 @@ def speaker_halves(speakers) -> list[list[str]]:
 
 
 def save_model(model, name: str) -> Path:
-    """Save a trained model as ``build/models/<name>.keras``.
+    """Save a trained model as ``<build>/models/<name>.keras`` (atomically, :func:`course_utils.saving.save_model`).
 
     Returns
     -------
     pathlib.Path
         The file written.
     """
-    path = build_dir("models") / f"{name}.keras"
-    model.save(path)
-    return path
+    return saving.save_model(model, name)
 
 
 def load_model(name: str):
-    """Load ``build/models/<name>.keras`` (custom layers included) for inference (not compiled).
+    """Load ``<build>/models/<name>.keras`` (custom layers included) for inference (not compiled).
 
     Parameters
     ----------
@@ -790,13 +788,8 @@ def load_model(name: str):
     FileNotFoundError
         Naming the file and the notebook that writes it.
     """
-    import keras
-
     _keras_layers()
-    path = build_dir("models") / f"{name}.keras"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no trained model '{name}' — run notebook 04 (or `make course`) first")
-    return keras.models.load_model(path, compile=False)  # for inference: no optimizer state or loss needed
+    return saving.load_model(name, "notebook 04", compile=False)[0]  # inference: no optimizer state or loss
 
 
 def recognize(waveform, sample_rate: int, model=None) -> tuple[int, np.ndarray]:

@@ -1,0 +1,91 @@
+"""Trained models under the build directory: one atomic save and one load for every notebook.
+
+A notebook saves what it trained as ``<build>/models/<name>.keras`` (plus an optional
+``<name>.json`` of metadata such as class names); later notebooks and the public
+functions on raw input (``processing.classify_image``, ``recognition.recognize``…)
+load it from there. Files are written under a temporary name and moved into place,
+so a reader never sees a half-written model, even while another run is saving one.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from .config import build_dir
+
+
+def save_model(model, name: str, meta: dict | None = None) -> Path:
+    """Save a Keras model as ``<build>/models/<name>.keras`` (and ``meta`` as ``<name>.json``), atomically.
+
+    Parameters
+    ----------
+    model : keras.Model
+    name : str
+        File stem, e.g. ``"photo_domains_cnn"``.
+    meta : dict, optional
+        JSON-serialisable metadata (e.g. ``{"class_names": [...]}``), written next to the model.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.keras`` file written.
+
+    Raises
+    ------
+    TypeError
+        ``meta`` is not JSON-serialisable (nothing is replaced then).
+    """
+    folder = build_dir("models")
+    path = folder / f"{name}.keras"
+    meta_text = json.dumps(meta) if meta is not None else None
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".keras", dir=folder)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    if meta_text is not None:
+        meta_tmp = folder / f".{name}.json.tmp"
+        meta_tmp.write_text(meta_text)
+        os.replace(meta_tmp, folder / f"{name}.json")
+    return path
+
+
+def load_model(name: str, writer: str, compile: bool = True):
+    """Load ``<build>/models/<name>.keras`` and its metadata.
+
+    Custom layers must be registered first (importing the module that defines them does it).
+
+    Parameters
+    ----------
+    name : str
+        File stem given to :func:`save_model`.
+    writer : str
+        The notebook that saves this model, named in the error, e.g. ``"notebook 01"``.
+    compile : bool
+        Restore the optimizer and loss too (False for inference only).
+
+    Returns
+    -------
+    model : keras.Model
+    meta : dict or None
+        The metadata saved with it, if any.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such model: the message names the file and the notebook that writes it.
+    """
+    import keras
+
+    folder = build_dir("models")
+    path = folder / f"{name}.keras"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no trained model '{name}' — run {writer} (or `make course`) first")
+    meta_path = folder / f"{name}.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else None
+    return keras.models.load_model(path, compile=compile), meta

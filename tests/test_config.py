@@ -1,0 +1,73 @@
+"""Run mode, build folders and model saving."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import config, saving
+
+
+def test_pick_follows_the_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert config.fast_mode() and config.mode() == "fast" and config.pick(30, 2) == 2
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert not config.fast_mode() and config.mode() == "full" and config.pick(30, 2) == 30
+
+
+def test_fast_runs_build_apart_from_full_runs(monkeypatch):
+    monkeypatch.delenv("COURSE_BUILD_DIR")
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert config.build_root() == config.PROJECT_ROOT / "build"
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert config.build_root() == config.PROJECT_ROOT / "build" / "fast"
+    assert config.build_root(fast=False) == config.PROJECT_ROOT / "build"
+
+
+def test_build_dir_variable_wins_in_both_modes(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_BUILD_DIR", str(tmp_path / "elsewhere"))
+    for fast in ("0", "1"):
+        monkeypatch.setenv("COURSE_FAST", fast)
+        folder = config.build_dir("models")
+        assert folder == tmp_path / "elsewhere" / "models" and folder.is_dir()
+
+
+def _tiny_model():
+    import keras
+
+    inputs = keras.Input((3,))
+    return keras.Model(inputs, keras.layers.Dense(2)(inputs))
+
+
+def test_save_model_replaces_atomically_and_round_trips_metadata():
+    model = _tiny_model()
+    path = saving.save_model(model, "tiny", {"class_names": ["a", "b"]})
+    first = path.read_bytes()
+    model.layers[-1].kernel.assign(np.ones((3, 2), np.float32))
+    assert saving.save_model(model, "tiny", {"class_names": ["a", "b"]}) == path
+    assert path.read_bytes() != first
+    assert sorted(p.name for p in path.parent.iterdir()) == ["tiny.json", "tiny.keras"]  # no temporary left
+    loaded, meta = saving.load_model("tiny", "notebook 99")
+    assert meta == {"class_names": ["a", "b"]}
+    x = np.arange(3, dtype=np.float32)[None]
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-6)
+
+
+def test_save_model_failure_keeps_the_old_file_and_leaves_no_temporary():
+    path = saving.save_model(_tiny_model(), "tiny")
+    before = path.read_bytes()
+
+    class Broken:
+        def save(self, filepath):
+            with open(filepath, "wb") as f:
+                f.write(b"half")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        saving.save_model(Broken(), "tiny")
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == ["tiny.keras"]
+
+
+def test_load_model_names_the_file_and_the_notebook_that_writes_it():
+    with pytest.raises(FileNotFoundError, match=r"nothing\.keras.*run notebook 07"):
+        saving.load_model("nothing", "notebook 07")
