@@ -20,7 +20,7 @@ course: $(STAMP)
 	$(BIN)/python benchmarks/run_notebooks.py --mode full
 
 test: $(STAMP)
-	COURSE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider --durations=12 tests notebooks --nbval-lax --nbval-cell-timeout=900
+	COURSE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=12 tests notebooks --nbval-lax --nbval-cell-timeout=900
 
 benchmark: course
 

@@ -25,6 +25,14 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def seeded():
+    """Every test starts from the same seeds, whatever ran before it in this worker (make test runs two workers)."""
+    from course_utils import config
+
+    config.set_seed(0)
+
+
 def write_wav(path: Path, y: np.ndarray, sample_rate: int) -> Path:
     import soundfile as sf
 

@@ -42,3 +42,21 @@ def test_a_notebook_that_saves_no_results_is_an_error(tmp_path, monkeypatch):
     nb = tiny_notebook(tmp_path / "98_tiny.ipynb", save=False)
     with pytest.raises(RuntimeError, match="wrote no"):
         run_notebooks.run(nb, "fast", tmp_path / "build")
+
+
+def test_make_test_keeps_each_notebook_in_one_worker_and_01_before_05():
+    """The root conftest.py schedules files as units of work, with notebooks 01 and 05 as one unit, 01 first."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    root_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(root_conftest)
+    unit = root_conftest.work_unit
+    assert unit("notebooks/02_compression.ipynb::Cell 0") == unit("notebooks/02_compression.ipynb::Cell 7")
+    assert unit("notebooks/02_compression.ipynb::Cell 0") != unit("notebooks/04_speech_recognition.ipynb::Cell 0")
+    chained = {unit("notebooks/01_processing.ipynb::Cell 3"), unit("notebooks/05_synthesis.ipynb::Cell 9"),
+               unit("notebooks/05_synthesis::ipynb::Cell 9")}
+    assert len(chained) == 1 and chained != {unit("notebooks/03_conversion.ipynb::Cell 1")}
+    assert unit("tests/test_audio.py::test_a") == unit("tests/test_audio.py::test_b") == "tests/test_audio.py"
+    assert root_conftest.CHAINED_NOTEBOOKS == ("01_processing", "05_synthesis")  # collection order: 01 before 05
+    assert "-n 2 --dist loadfile" in (ROOT / "Makefile").read_text()
