@@ -106,6 +106,37 @@ def test_each_model_builds_trains_and_recognizes_raw_audio(name, tiny_set, tmp_p
     np.testing.assert_allclose(loaded.predict(X[:2], verbose=0), model.predict(X[:2], verbose=0), atol=1e-5)
 
 
+def test_retraining_reuses_the_compiled_model_but_starts_afresh(tiny_set, monkeypatch):
+    """train_digit_model keeps one compiled training model per architecture; each call resets it fully."""
+    monkeypatch.setattr(rec, "_TRAINERS", {})
+    clips, labels, _ = tiny_set
+    X, source = rec.feature_set(clips, 8000, copies=0)
+    first, _, _ = rec.train_digit_model("cnn", X, labels[source], epochs=2, batch_size=8)
+    first_weights = [w.copy() for w in first.get_weights()]
+    second, _, _ = rec.train_digit_model("cnn", X[:12], labels[source][:12], epochs=1, batch_size=8)
+    assert len(rec._TRAINERS) == 1 and second is not first
+    for before, after in zip(first_weights, first.get_weights()):  # a returned model never changes
+        np.testing.assert_array_equal(before, after)
+    trainer, schedule, _ = next(iter(rec._TRAINERS.values()))
+    assert int(trainer.optimizer.iterations.numpy()) == 2  # only the second call's steps: 12 clips / 8
+    assert float(schedule.warmup.numpy()) == 2 and float(schedule.decay.numpy()) == 1
+    third, _, _ = rec.train_digit_model("cnn", X, labels[source], epochs=2, batch_size=8)
+    for a, b in zip(first.get_weights(), third.get_weights()):  # same start, data, seed: same training
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_learning_rate_schedule_is_keras_cosine_decay_with_warmup():
+    import keras
+
+    schedule = rec._warmup_cosine(3e-3)
+    schedule.warmup.assign(24.0)
+    schedule.decay.assign(120.0)
+    reference = keras.optimizers.schedules.CosineDecay(0.0, decay_steps=120, warmup_target=3e-3, warmup_steps=24,
+                                                       alpha=0.01)
+    for step in (0, 1, 12, 24, 25, 60, 143, 144, 500):
+        assert float(schedule(step)) == pytest.approx(float(reference(step)), rel=1e-5, abs=1e-9)
+
+
 def test_leave_one_speaker_out_reports_every_speaker(tiny_set):
     clips, labels, speakers = tiny_set
     X, source = rec.feature_set(clips, 8000, copies=0)
