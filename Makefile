@@ -4,6 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+PYTEST_ARGS ?=
 STAMP   = $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 
 .PHONY: venv course test benchmark readme lab clean
@@ -20,7 +21,7 @@ course: $(STAMP)
 	$(BIN)/python benchmarks/run_notebooks.py --mode full
 
 test: $(STAMP)
-	COURSE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=12 tests notebooks --nbval-lax --nbval-cell-timeout=900
+	COURSE_FAST=1 $(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=12 tests notebooks --nbval-lax --nbval-cell-timeout=900 $(PYTEST_ARGS)
 
 benchmark: course
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
+TEST_COMMAND = RESULTS / "ci" / "test_command.json"  # written by benchmarks/time_tests.py
 
 #: (topic, notebook stem, what you build, headline metric key, how to show it)
 COURSE_MAP = [
@@ -109,8 +110,28 @@ def results_tables(results: dict) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def render(text: str, results: dict) -> str:
-    for name, body in (("course-map", course_map(results)), ("results", results_tables(results))):
+def test_command_text(timing: dict | None) -> str:
+    """One paragraph on the latest timed ``make test`` (``benchmarks/time_tests.py``), or how to make one."""
+    if not timing:
+        return "_No timed run of `make test` recorded yet: run `python3 benchmarks/time_tests.py`._"
+    minutes = timing["wall_seconds"]["make_test"] / 60
+    met = "met" if minutes <= timing["target_minutes"] and timing["exit_code"] == 0 else "**not met**"
+    counts = timing["counts"]
+    notebooks = ", ".join(f"{Path(k).stem[:2]} {v / 60:.1f} min" for k, v in timing["per_file_seconds"].items()
+                          if k.endswith(".ipynb"))
+    unit = sum(v for k, v in timing["per_file_seconds"].items() if not k.endswith(".ipynb"))
+    setup = "a fresh clone, creating `.venv` included" if timing["fresh_venv"] else "an existing `.venv`"
+    return (f"Latest timed run (`python3 benchmarks/time_tests.py`, {setup}, {timing['cpu_count']} CPUs"
+            f"{', real-data mirror' if timing['data_mirror'] else ''}): **{minutes:.1f} min** "
+            f"(pytest {timing['wall_seconds']['pytest'] / 60:.1f} min; target ≤ {timing['target_minutes']:g} min — "
+            f"{met}); {counts['tests']} tests, {counts['failures'] + counts['errors']} failed, "
+            f"exit code {timing['exit_code']}. Time per notebook under nbval: {notebooks}; unit tests "
+            f"{unit / 60:.1f} min (two workers share the CPU, so these add up to more than the wall time).")
+
+
+def render(text: str, results: dict, timing: dict | None = None) -> str:
+    for name, body in (("course-map", course_map(results)), ("results", results_tables(results)),
+                       ("test-command", test_command_text(timing))):
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README.md lacks the <!-- generated:{name} --> markers")
@@ -122,7 +143,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     readme = ROOT / "README.md"
     text = readme.read_text()
-    new = render(text, load_results())
+    timing = json.loads(TEST_COMMAND.read_text()) if TEST_COMMAND.is_file() else None
+    new = render(text, load_results(), timing)
     if "--check" in argv:
         if new != text:
             print("README.md is out of date: run `make readme`.")

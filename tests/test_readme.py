@@ -6,6 +6,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
@@ -32,7 +34,8 @@ def test_ci_runs_the_readme_test_command():
 
 def test_render_fills_the_markers():
     text = "<!-- generated:course-map -->\nold\n<!-- /generated:course-map -->\n" \
-           "<!-- generated:results -->\n<!-- /generated:results -->\n"
+           "<!-- generated:results -->\n<!-- /generated:results -->\n" \
+           "<!-- generated:test-command -->\n<!-- /generated:test-command -->\n"
     fake = {"01_processing": {"metrics": {"photo_domains.test_accuracy": 0.5}, "wall_seconds": {"notebook_total": 60},
                               "peak_rss_mb": 100, "mode": "full", "versions": {}, "command": "x"}}
     out = readme.render(text, fake)
@@ -46,3 +49,36 @@ def test_targets_relative_to_another_measurement():
     assert "not met" in readme.target_text("tts.cer", 0.45, metrics)
     assert readme.target_text("tts.cer", 0.30, {"tts.cer": 0.3}) == ""  # the reference was not measured
     assert "not met" in readme.target_text("voice_conversion.mcd_db", 7.0, {})
+
+
+def test_test_command_timing_is_rendered_against_its_target():
+    timing = {"wall_seconds": {"make_test": 600.0, "pytest": 480.0}, "target_minutes": 15.0, "exit_code": 0,
+              "counts": {"tests": 10, "failures": 0, "errors": 0, "skipped": 0}, "fresh_venv": True,
+              "data_mirror": True, "cpu_count": 2,
+              "per_file_seconds": {"notebooks/01_processing.ipynb": 120.0, "tests/test_audio.py": 30.0}}
+    text = readme.test_command_text(timing)
+    assert "**10.0 min**" in text and "≤ 15 min — met" in text and "01 2.0 min" in text and "unit tests 0.5 min" in text
+    slow = dict(timing, wall_seconds={"make_test": 1000.0, "pytest": 900.0})
+    assert "— **not met**" in readme.test_command_text(slow)
+    failed = dict(timing, exit_code=1)
+    assert "— **not met**" in readme.test_command_text(failed)
+    assert "time_tests.py" in readme.test_command_text(None)
+
+
+def test_time_tests_sums_junit_times_per_file(tmp_path):
+    import time_tests
+
+    xml = tmp_path / "junit.xml"
+    xml.write_text(
+        '<?xml version="1.0"?><testsuites><testsuite name="pytest" tests="4" failures="1" errors="0" skipped="0" '
+        'time="12.5"><testcase classname="tests.test_audio" name="a" time="1.5"/>'
+        '<testcase classname="tests.test_audio" name="b" time="2.0"/>'
+        '<testcase classname="notebooks.04_speech_recognition.ipynb" name="Cell 0" time="3.0"/>'
+        '<testcase classname="notebooks.04_speech_recognition.ipynb" name="Cell 1" time="4.0"><failure/></testcase>'
+        "</testsuite></testsuites>")
+    seconds, counts = time_tests.per_file_seconds(xml)
+    assert seconds == {"notebooks/04_speech_recognition.ipynb": 7.0, "tests/test_audio.py": 3.5}
+    assert counts == {"tests": 4, "failures": 1, "errors": 0, "skipped": 0}
+    (tmp_path / "bad.xml").write_text("not xml")
+    with pytest.raises(ValueError, match="bad.xml"):
+        time_tests.per_file_seconds(tmp_path / "bad.xml")
