@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 from .config import build_dir
@@ -40,8 +40,7 @@ def save_model(model, name: str, meta: dict | None = None) -> Path:
     folder = build_dir("models")
     path = folder / f"{name}.keras"
     meta_text = json.dumps(meta) if meta is not None else None
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".keras", dir=folder)
-    os.close(fd)
+    tmp = folder / f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.keras"  # created by model.save (umask applies)
     try:
         model.save(tmp)
         os.replace(tmp, path)

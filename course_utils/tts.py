@@ -144,7 +144,7 @@ def mel_spectrogram(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.
     return np.clip((db - MIN_DB) / -MIN_DB, 0, 1).T.astype(np.float32)
 
 
-def griffin_lim(mel: np.ndarray, n_iter: int = 60, power: float = 1.5) -> np.ndarray:
+def griffin_lim(mel: np.ndarray, n_iter: int = 60, power: float = 1.5, seed: int = 0) -> np.ndarray:
     """Waveform from a normalised mel spectrogram with Griffin-Lim (Griffin & Lim 1984; librosa).
 
     Parameters
@@ -156,6 +156,9 @@ def griffin_lim(mel: np.ndarray, n_iter: int = 60, power: float = 1.5) -> np.nda
     power : float
         Magnitudes are raised to this power before phase reconstruction, which
         reduces artefacts (1.5 in Tacotron).
+    seed : int
+        Seed of the random initial phase (``random_state`` of ``librosa.griffinlim``), so the
+        same mel spectrogram always gives the same waveform and the scores repeat.
 
     Returns
     -------
@@ -166,8 +169,10 @@ def griffin_lim(mel: np.ndarray, n_iter: int = 60, power: float = 1.5) -> np.nda
 
     db = np.clip(np.asarray(mel, np.float32), 0, 1).T * -MIN_DB + MIN_DB + REF_DB
     magnitude = np.power(10.0, db / 20.0) ** power
-    stft_params = {k: v for k, v in MEL.items() if k != "n_mels"}  # n_mels comes from the array
-    y = librosa.feature.inverse.mel_to_audio(magnitude, sr=SAMPLE_RATE, power=1.0, n_iter=n_iter, **stft_params)
+    stft = librosa.feature.inverse.mel_to_stft(magnitude, sr=SAMPLE_RATE, n_fft=MEL["n_fft"], power=1.0,
+                                               fmin=MEL["fmin"], fmax=MEL["fmax"])  # n_mels comes from the array
+    y = librosa.griffinlim(stft, n_iter=n_iter, hop_length=MEL["hop_length"], win_length=MEL["win_length"],
+                           n_fft=MEL["n_fft"], random_state=seed)
     return y.astype(np.float32)
 
 

@@ -1,6 +1,8 @@
 """Run mode, build folders and model saving."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,9 @@ def test_save_model_replaces_atomically_and_round_trips_metadata():
     assert saving.save_model(model, "tiny", {"class_names": ["a", "b"]}) == path
     assert path.read_bytes() != first
     assert sorted(p.name for p in path.parent.iterdir()) == ["tiny.json", "tiny.keras"]  # no temporary left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as readable as any file the user writes
     loaded, meta = saving.load_model("tiny", "notebook 99")
     assert meta == {"class_names": ["a", "b"]}
     x = np.arange(3, dtype=np.float32)[None]

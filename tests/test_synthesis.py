@@ -154,6 +154,8 @@ def test_mel_roundtrip_and_rate_check():
     assert mel.shape == (len(y) // 200 + 1, 80) and mel.min() >= 0 and mel.max() <= 1
     z = tts.griffin_lim(mel, n_iter=4)
     assert z.dtype == np.float32 and abs(len(z) - len(y)) <= 200
+    np.testing.assert_array_equal(z, tts.griffin_lim(mel, n_iter=4))  # seeded phase: scores repeat
+    assert not np.array_equal(z, tts.griffin_lim(mel, n_iter=4, seed=1))
     with pytest.raises(ValueError, match="16000"):
         tts.mel_spectrogram(y, 8000)
 
