@@ -83,7 +83,7 @@ def main(argv=None) -> int:
         print(f"make test exited {proc.returncode} without a JUnit report ({junit})", file=sys.stderr)
         return proc.returncode or 1
     files, counts = per_file_seconds(junit)
-    pytest_seconds = float(ET.parse(junit).getroot().iter("testsuite").__next__().get("time", 0))
+    pytest_seconds = float(next(ET.parse(junit).getroot().iter("testsuite")).get("time", 0))
     result = {
         "command": "make test",
         "exit_code": proc.returncode,

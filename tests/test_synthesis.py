@@ -77,7 +77,6 @@ def test_shipped_cyclegan_weights_translate_any_image():
         cyclegan.translate(np.full((8, 8, 3), 300.0), "a2b", generators=gens)
 
 
-
 def test_shipped_summer_winter_generators_load_and_translate():
     gens = cyclegan.load_generators(("summer", "winter"))
     assert tuple(gens["config"]["pair"]) == ("summer", "winter")
