@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .audio import mfcc, normalize_features, peak_normalize, trim_silence
-from . import saving
+from . import config, saving
 
 #: FSDD front end: 8 kHz, 32 ms window (256 samples), 10 ms hop (80 samples), 40 mel bands, 13 MFCCs + Δ + ΔΔ.
 DIGIT_SAMPLE_RATE = 8000
@@ -434,7 +434,11 @@ def load_trained(name: str):
     Raises
     ------
     FileNotFoundError
-        Naming the file and the notebook that writes it.
+        Naming the file and the notebook that writes it; also when the model's ``<name>.json``
+        (its class names) is missing.
     """
     model, meta = saving.load_model(name, "notebook 01")
+    if not meta or "class_names" not in meta:
+        raise FileNotFoundError(f"{config.build_dir('models') / (name + '.json')}: the class names saved with model "
+                                f"'{name}' are missing — run notebook 01 (or `make course`) again")
     return model, meta["class_names"]

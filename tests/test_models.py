@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import processing
+from course_utils import config, processing
 from course_utils.audio import AudioError
 from conftest import tone
 
@@ -30,6 +30,9 @@ def test_image_cnn_builds_trains_and_classifies_raw_images(tmp_path):
     assert loaded_names == names
     np.testing.assert_allclose(loaded.predict(x[:2].astype(np.float32), verbose=0),
                                model.predict(x[:2].astype(np.float32), verbose=0), atol=1e-5)
+    (config.build_dir("models") / "cnn_test.json").unlink()  # the class names lost: a clear error, not a TypeError
+    with pytest.raises(FileNotFoundError, match=r"cnn_test\.json.*class names"):
+        processing.load_trained("cnn_test")
 
 
 def test_load_trained_missing_model_says_what_to_run():
