@@ -21,8 +21,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ONLY = None
-#: Wall-clock budgets (minutes on a 2-core CPU) of each part.
-BUDGET = {"image_base": 15.0, "image_finetune": 5.0, "vae": 5.0, "wavenet": 30.0}
+from course_utils.compression import TRAINING_MINUTES as BUDGET  # noqa: E402  (minutes on a 2-core CPU, per part)
 
 
 def train_image(scale: float) -> None:
