@@ -1,6 +1,6 @@
 """Train the weights that notebook 02 (compression) ships in ``course_utils/weights/``.
 
-    COURSE_DATA_DIR=/path/to/mirror python benchmarks/train_compression.py all      # everything, ~2 h 20 min on 2 CPU cores
+    COURSE_DATA_DIR=/path/to/mirror python benchmarks/train_compression.py all      # everything, ~2 h 20 min, 2 CPU cores
     COURSE_DATA_DIR=/path/to/mirror python benchmarks/train_compression.py image    # the learned image codec (4 λ)
     COURSE_DATA_DIR=/path/to/mirror python benchmarks/train_compression.py vae      # VAE + plain autoencoder (faces)
     COURSE_DATA_DIR=/path/to/mirror python benchmarks/train_compression.py wavenet  # WaveNet speech decoder

@@ -23,7 +23,8 @@ counted from its bytes, header included.
 The baseline is 8-bit μ-law at 8 kHz: 64 kbps (:func:`mu_law_encode`).
 
 The shipped WaveNet weights were trained by ``python benchmarks/train_compression.py wavenet``
-(111 min on a 2-core CPU: about 19,000 steps of 4 × 0.3 s segments) on CMU ARCTIC ``slt`` minus the held-out utterances :func:`split_ids` returns.
+(111 min on a 2-core CPU: about 19,000 steps of 4 × 0.3 s segments) on CMU ARCTIC ``slt`` minus the
+held-out utterances :func:`split_ids` returns.
 """
 from __future__ import annotations
 
