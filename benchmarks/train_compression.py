@@ -43,8 +43,7 @@ def train_image(scale: float) -> None:
 
 
 def train_vae(scale: float) -> None:
-    from course_utils import config, data
-    from course_utils import compression, vae
+    from course_utils import config, data, saving, vae
 
     config.set_seed(0)
     faces = data.load_olivetti()
@@ -52,12 +51,12 @@ def train_vae(scale: float) -> None:
     for variational, share in ((True, 0.75), (False, 0.25)):
         model, _ = vae.train_vae(faces.images[train], variational=variational, epochs=100000, seed=0, log_every=10,
                                  max_seconds=BUDGET["vae"] * 60 * scale * share)
-        compression.save_weights(model, vae.weights_path(variational))
+        saving.save_weights_f16(model, vae.weights_path(variational))
         print(f"saved {vae.weights_path(variational).name}", flush=True)
 
 
 def train_wavenet(scale: float) -> None:
-    from course_utils import compression, config, data
+    from course_utils import config, data, saving
     from course_utils import speech_codec as sc
 
     config.set_seed(0)
@@ -67,7 +66,7 @@ def train_wavenet(scale: float) -> None:
           f"({arctic.origin})", flush=True)
     model, _ = sc.train_wavenet(waves, frames, steps=10 ** 6, seed=0, log_every=25,
                                 max_seconds=BUDGET["wavenet"] * 60 * scale)
-    compression.save_weights(model, sc.WAVENET_WEIGHTS)
+    saving.save_weights_f16(model, sc.WAVENET_WEIGHTS)
     print(f"saved {sc.WAVENET_WEIGHTS.name}", flush=True)
 
 

@@ -4,11 +4,13 @@
         # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
     python benchmarks/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
         # -> course_utils/weights/cyclegan_summer2winter_{a2b,b2a}.weights.h5 + .json (the second pair)
-    python benchmarks/train_synthesis.py tts --epochs 100 --batch-size 32 --minutes 58
-        # -> course_utils/weights/tts_slt.npz (float16) + .json
+    python benchmarks/train_synthesis.py tts
+        # -> course_utils/weights/tts_slt.npz (float16) + .json: replays tts.TRAINING_STAGES from scratch
+    python benchmarks/train_synthesis.py tts --resume --epochs E --batch-size B --learning-rate LR --minutes M
+        # one more stage on the weights in --out (how each stage after the first was run)
 
 Both use exactly the notebook's data split and training functions
-(:func:`course_utils.cyclegan.train_cyclegan`, :func:`course_utils.tts.train_tts`);
+(:func:`course_utils.cyclegan.train_cyclegan`, :func:`course_utils.tts.train_stages`);
 weights are written after every epoch, so a run stopped early still leaves
 usable weights. Set ``COURSE_DATA_DIR`` to the data mirror (or let the loaders download).
 """
@@ -55,11 +57,22 @@ def train_tts(args) -> None:
     waves = [speech.waveforms["slt"][i] for i in idx]
     print(f"training on {len(texts)} utterances", flush=True)
 
-    def checkpoint(model, epoch):
-        tts.save_tts(model, dict(epochs_trained=epoch + 1, epochs_planned=args.epochs), args.out)
+    model, done = None, []
+    if args.epochs is None:  # replay the schedule of the shipped weights from scratch
+        stages = list(tts.TRAINING_STAGES)
+    else:  # one stage of your own, optionally on top of the saved weights
+        stages = [dict(epochs=args.epochs, decay_epochs=args.epochs, batch_size=args.batch_size or 16,
+                       learning_rate=args.learning_rate, minutes=args.minutes)]
+        if args.resume:
+            model, info = tts.load_tts(folder=args.out)
+            done = info["stages"]
+            print(f"resuming after {sum(s['epochs'] for s in done)} epochs: {done}", flush=True)
 
-    tts.train_tts(texts, waves, epochs=args.epochs, batch_size=args.batch_size, seed=seed, minutes=args.minutes,
-                  checkpoint=checkpoint)
+    def checkpoint(model, stages_done):
+        record = done + [{k: v for k, v in s.items() if k != "minutes"} for s in stages_done]
+        tts.save_tts(model, dict(epochs_trained=sum(s["epochs"] for s in record), stages=record), args.out)
+
+    tts.train_stages(texts, waves, stages, model=model, seed=seed + len(done), checkpoint=checkpoint)
 
 
 def main(argv=None) -> int:
@@ -71,14 +84,19 @@ def main(argv=None) -> int:
     parser.add_argument("--pair", nargs=2, default=["horse", "zebra"], metavar=("A", "B"),
                         choices=["horse", "zebra", "summer", "winter"],
                         help="CycleGAN: the two photo domains (default: horse zebra)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3,
+                        help="TTS with --epochs: initial learning rate (decayed ×0.1 over --epochs)")
+    parser.add_argument("--resume", action="store_true",
+                        help="TTS with --epochs: continue training the weights in --out instead of starting afresh")
     parser.add_argument("--out", default=None, help="weights folder (default course_utils/weights)")
     args = parser.parse_args(argv)
+    if args.resume and (args.model != "tts" or args.epochs is None):
+        parser.error("--resume continues TTS training for --epochs more epochs: give both")
     start = time.perf_counter()
     if args.model == "cyclegan":
         args.epochs, args.batch_size = args.epochs or 30, args.batch_size or 4
         train_cyclegan(args)
     else:
-        args.epochs, args.batch_size = args.epochs or 200, args.batch_size or 16
         train_tts(args)
     print(f"done in {(time.perf_counter() - start) / 60:.1f} min", flush=True)
     return 0

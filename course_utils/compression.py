@@ -42,46 +42,6 @@ class StreamError(ValueError):
     """A compressed stream is not one this codec wrote: bad magic, unknown version, truncated or corrupt."""
 
 
-# ----------------------------------------------------------------------------- shipped weights
-
-
-def save_weights(model, path) -> Path:
-    """Save a Keras model's weights as float16 arrays (``np.savez_compressed``): half the size of float32.
-
-    The shipped models are small; float16 weights change their outputs by far less than the codecs'
-    quantisation does, and encoder and decoder load the very same numbers.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, *[np.asarray(w, np.float16) for w in model.get_weights()])
-    return path
-
-
-def load_weights(model, path) -> None:
-    """Load weights written by :func:`save_weights` into a model of the same architecture.
-
-    Raises
-    ------
-    FileNotFoundError
-        No such file.
-    ValueError
-        The file's arrays do not match the model's weights (another architecture).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(path)
-    with np.load(path) as f:
-        arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
-    expected = [w.shape for w in model.get_weights()]
-    if [a.shape for a in arrays] != expected:
-        raise ValueError(f"{path}: {len(arrays)} arrays do not match the model's {len(expected)} weights")
-    model.set_weights([a.astype(np.float32) for a in arrays])
-
-
 # ----------------------------------------------------------------------------- byte streams
 
 

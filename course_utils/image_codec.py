@@ -25,7 +25,8 @@ import time
 
 import numpy as np
 
-from .compression import WEIGHTS_DIR, StreamError, load_weights, pack_stream, save_weights, unpack_stream
+from .compression import WEIGHTS_DIR, StreamError, pack_stream, unpack_stream
+from .saving import load_weights_f16, save_weights_f16
 
 #: Rate–distortion trade-offs of the shipped models (λ in ``R + λ·255²·MSE``), low to high rate.
 LAMBDAS = (0.0009, 0.0018, 0.0035, 0.0067)
@@ -369,13 +370,13 @@ def load_codec(lambda_id: int):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing — run `python benchmarks/train_compression.py image`")
     model = build_codec(LAMBDAS[lambda_id])
-    load_weights(model, path)
+    load_weights_f16(model, path)
     return model
 
 
 def save_codec(model, lambda_id: int):
     """Save a codec's weights (float16) where :func:`load_codec` finds them; returns the path."""
-    return save_weights(model, weights_path(lambda_id))
+    return save_weights_f16(model, weights_path(lambda_id))
 
 
 _CACHE: dict = {}

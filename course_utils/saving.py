@@ -1,10 +1,13 @@
-"""Trained models under the build directory: one atomic save and one load for every notebook.
+"""Trained models: one atomic save and one load for every notebook, and the shipped weights' format.
 
 A notebook saves what it trained as ``<build>/models/<name>.keras`` (plus an optional
 ``<name>.json`` of metadata such as class names); later notebooks and the public
 functions on raw input (``processing.classify_image``, ``recognition.recognize``…)
 load it from there. Files are written under a temporary name and moved into place,
 so a reader never sees a half-written model, even while another run is saving one.
+
+The weights shipped in ``course_utils/weights`` (codecs, VAE, WaveNet, TTS) are float16 arrays
+written by :func:`save_weights_f16` and read by :func:`load_weights_f16`, atomically too.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import json
 import os
 import uuid
 from pathlib import Path
+
+import numpy as np
 
 from .config import build_dir
 
@@ -88,3 +93,53 @@ def load_model(name: str, writer: str, compile: bool = True):
     meta_path = folder / f"{name}.json"
     meta = json.loads(meta_path.read_text()) if meta_path.is_file() else None
     return keras.models.load_model(path, compile=compile), meta
+
+
+def save_weights_f16(model, path) -> Path:
+    """Save a Keras model's weights as float16 arrays (``np.savez_compressed``), atomically.
+
+    Half the size of float32; the shipped models' outputs change by far less than their
+    own quantisation or sampling noise. The file is written under a temporary name and
+    moved into place, so a training run stopped mid-checkpoint leaves the previous file intact.
+
+    Parameters
+    ----------
+    model : keras.Model
+    path : path
+        The ``.npz`` file to write (its folder is created).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.npz")
+    try:
+        np.savez_compressed(tmp, *[np.asarray(w, np.float16) for w in model.get_weights()])
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def load_weights_f16(model, path) -> None:
+    """Load weights written by :func:`save_weights_f16` into a model of the same architecture (as float32).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        The file's arrays do not match the model's weights (another architecture); the message names the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    with np.load(path) as f:
+        arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
+    expected = [w.shape for w in model.get_weights()]
+    if [a.shape for a in arrays] != expected:
+        raise ValueError(f"{path}: {len(arrays)} arrays do not match the model's {len(expected)} weights")
+    model.set_weights([a.astype(np.float32) for a in arrays])

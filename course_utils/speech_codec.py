@@ -34,7 +34,8 @@ import time
 import numpy as np
 
 from .audio import AudioError
-from .compression import WEIGHTS_DIR, StreamError, load_weights, pack_stream, unpack_stream
+from .compression import WEIGHTS_DIR, StreamError, pack_stream, unpack_stream
+from .saving import load_weights_f16
 
 SAMPLE_RATE = 8000
 HOP = 80            # samples per frame: 10 ms
@@ -471,7 +472,7 @@ def load_wavenet():
     if not WAVENET_WEIGHTS.is_file():
         raise FileNotFoundError(f"{WAVENET_WEIGHTS}: missing — run `python benchmarks/train_compression.py wavenet`")
     model = build_wavenet()
-    load_weights(model, WAVENET_WEIGHTS)
+    load_weights_f16(model, WAVENET_WEIGHTS)
     return model
 
 

@@ -20,7 +20,8 @@ import time
 
 import numpy as np
 
-from .compression import WEIGHTS_DIR, load_weights
+from .compression import WEIGHTS_DIR
+from .saving import load_weights_f16
 
 LATENT = 32
 SIZE = 64
@@ -305,5 +306,5 @@ def load_vae(variational: bool = True):
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing — run `python benchmarks/train_compression.py vae`")
     model = build_vae(variational)
-    load_weights(model, path)
+    load_weights_f16(model, path)
     return model

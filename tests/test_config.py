@@ -76,3 +76,22 @@ def test_save_model_failure_keeps_the_old_file_and_leaves_no_temporary():
 def test_load_model_names_the_file_and_the_notebook_that_writes_it():
     with pytest.raises(FileNotFoundError, match=r"nothing\.keras.*run notebook 07"):
         saving.load_model("nothing", "notebook 07")
+
+
+def test_float16_weights_round_trip_atomically_and_check_the_architecture(tmp_path):
+    import keras
+
+    model = _tiny_model()
+    path = saving.save_weights_f16(model, tmp_path / "sub" / "tiny.npz")
+    assert path.is_file() and sorted(os.listdir(path.parent)) == ["tiny.npz"]  # no temporary file left behind
+    copy = _tiny_model()
+    saving.load_weights_f16(copy, path)
+    for a, b in zip(model.get_weights(), copy.get_weights()):
+        assert b.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)  # float16 precision
+    inputs = keras.Input((3,))
+    other = keras.Model(inputs, keras.layers.Dense(5)(inputs))  # another architecture
+    with pytest.raises(ValueError, match="tiny.npz"):
+        saving.load_weights_f16(other, path)
+    with pytest.raises(FileNotFoundError):
+        saving.load_weights_f16(copy, tmp_path / "missing.npz")

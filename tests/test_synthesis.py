@@ -185,9 +185,32 @@ def test_tts_shapes_and_train_step():
     assert np.isfinite(first) and last < first
 
 
+def test_train_stages_continue_one_model_and_checkpoint_each_epoch(tmp_path):
+    sr = tts.SAMPLE_RATE
+    rng = np.random.default_rng(1)
+    waves = [rng.normal(0, 0.1, int(sr * s)).astype(np.float32) for s in (0.3, 0.4)]
+    seen = []
+
+    def checkpoint(model, stages_done):
+        seen.append([s["epochs"] for s in stages_done])
+        tts.save_tts(model, {"stages": stages_done}, tmp_path)
+
+    stages = [dict(epochs=2, batch_size=2, learning_rate=1e-3), dict(epochs=1, decay_epochs=4, batch_size=1,
+                                                                     learning_rate=5e-4)]
+    model, history, seconds = tts.train_stages(["ab", "a b"], waves, stages, checkpoint=checkpoint, verbose=0,
+                                               model=tts.build_tts(**TINY_TTS))
+    assert seen == [[1], [2], [2, 1]] and len(history["loss"]) == 3 and seconds > 0
+    loaded, info = tts.load_tts(folder=tmp_path)
+    assert info["stages"][1] == dict(stages[1], epochs=1) and loaded.hp["reduction"] == TINY_TTS["reduction"]
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)  # float16 on disk
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tts_slt.json", "tts_slt.npz"]  # nothing half-written
+
+
 def test_shipped_tts_weights_synthesize():
     model, info = tts.load_tts()
     assert info["hparams"]["n_mels"] == 80
+    assert info["stages"] == [dict(s) for s in tts.TRAINING_STAGES]  # what train_synthesis.py tts replays
     mel, align = tts.synthesize_mel(model, "Hi.", max_steps=12)
     assert mel.shape[1] == 80 and mel.shape[0] % model.r == 0 and align.shape[1] == 4
     y, sr = tts.synthesize("Hi.", model=model, n_iter=2)
