@@ -207,6 +207,18 @@ def test_train_stages_continue_one_model_and_checkpoint_each_epoch(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tts_slt.json", "tts_slt.npz"]  # nothing half-written
 
 
+def test_teacher_forced_l1_against_the_mean_frame():
+    model = tts.build_tts(**TINY_TTS)
+    sr = tts.SAMPLE_RATE
+    rng = np.random.default_rng(2)
+    waves = [rng.normal(0, 0.1, int(sr * s)).astype(np.float32) for s in (0.3, 0.5)]
+    _, _, mels, mel_len = tts.make_batch_arrays(["ab", "abc"], waves, sr, model.r)
+    frames = np.concatenate([m[:n] for m, n in zip(mels, mel_len)])  # padding excluded
+    l1 = tts.teacher_forced_l1(model, ["ab", "abc"], waves, sr, frames.mean(axis=0))
+    assert l1["mean_frame"] == pytest.approx(np.abs(frames - frames.mean(axis=0)).mean(), rel=1e-5)
+    assert np.isfinite(l1["model"]) and l1["model"] > 0
+
+
 def test_shipped_tts_weights_synthesize():
     model, info = tts.load_tts()
     assert info["hparams"]["n_mels"] == 80
