@@ -62,7 +62,7 @@ def train_tts(args) -> None:
         stages = list(tts.TRAINING_STAGES)
     else:  # one stage of your own, optionally on top of the saved weights
         stages = [dict(epochs=args.epochs, decay_epochs=args.epochs, batch_size=args.batch_size or 16,
-                       learning_rate=args.learning_rate, frame_dropout=args.frame_dropout, minutes=args.minutes)]
+                       learning_rate=args.learning_rate, minutes=args.minutes)]
         if args.resume:
             model, info = tts.load_tts(folder=args.out)
             done = info["stages"]
@@ -86,8 +86,6 @@ def main(argv=None) -> int:
                         help="CycleGAN: the two photo domains (default: horse zebra)")
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="TTS with --epochs: initial learning rate (decayed ×0.1 over --epochs)")
-    parser.add_argument("--frame-dropout", type=float, default=0.0,
-                        help="TTS with --epochs: share of teacher-forcing input frames replaced by the mean frame")
     parser.add_argument("--resume", action="store_true",
                         help="TTS with --epochs: continue training the weights in --out instead of starting afresh")
     parser.add_argument("--out", default=None, help="weights folder (default course_utils/weights)")

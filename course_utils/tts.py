@@ -454,32 +454,9 @@ def make_batch_arrays(texts, waveforms, sample_rate: int, reduction: int):
     return text_arr, dec_in, mel_arr, np.array([len(m) for m in mels], np.int32)
 
 
-def drop_frames(dec_inputs: np.ndarray, mean_frame: np.ndarray, rate: float, rng) -> np.ndarray:
-    """Frame dropout (Liu et al. 2019): replace a random share of teacher-forcing input frames by the mean frame.
-
-    Parameters
-    ----------
-    dec_inputs : np.ndarray, float32, shape (batch, steps, n_mels)
-        As :func:`make_batch_arrays` returns them; step 0 is the all-zero "go" frame and is kept.
-    mean_frame : np.ndarray, float32, shape (n_mels,)
-        The average training frame.
-    rate : float
-        Probability, in [0, 1], that a frame is replaced.
-    rng : np.random.Generator
-
-    Returns
-    -------
-    np.ndarray, float32, same shape as ``dec_inputs``
-    """
-    drop = rng.random(dec_inputs.shape[:2] + (1,)) < rate
-    drop[:, 0] = False
-    return np.where(drop, mean_frame, dec_inputs).astype(np.float32)
-
-
 def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 100, batch_size: int = 16,
               learning_rate: float = 1e-3, model=None, seed: int = 0, minutes: float | None = None,
-              checkpoint=None, verbose: int = 1, decay_epochs: int | None = None, frame_dropout: float = 0.0,
-              **hp):
+              checkpoint=None, verbose: int = 1, decay_epochs: int | None = None, **hp):
     """Train the TTS model with teacher forcing (Adam, learning rate decayed ×0.1 over ``decay_epochs``).
 
     Parameters
@@ -502,12 +479,6 @@ def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 10
         Epochs over which the learning rate falls to a tenth (exponentially); default ``epochs``.
         A longer schedule than ``epochs`` replays a run that was stopped early, as in
         :data:`TRAINING_STAGES`.
-    frame_dropout : float
-        Share of teacher-forcing input frames replaced by the average training frame, drawn
-        afresh every epoch (Liu et al. 2019, "Maximizing mutual information for Tacotron").
-        Without it a small model learns to predict the next frames from the true previous
-        one and barely reads the text, then drifts into a steady hum when it must run on
-        its own outputs.
     **hp
         Passed to :func:`build_tts`.
 
@@ -535,13 +506,10 @@ def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 10
     steps = (decay_epochs or epochs) * int(np.ceil(len(texts) / batch_size))
     schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, steps, 0.1)
     model.compile(optimizer=keras.optimizers.Adam(schedule))
-    mean_frame = np.concatenate([m[:n] for m, n in zip(mels, mel_len)]).mean(axis=0)
-    rng = np.random.default_rng(seed)
     history: dict = {}
     start = time.perf_counter()
     for epoch in range(epochs):
-        inputs = drop_frames(dec_in, mean_frame, frame_dropout, rng) if frame_dropout > 0 else dec_in
-        hist = model.fit((text_ids, inputs), (mels, mel_len), batch_size=batch_size, epochs=1, shuffle=True,
+        hist = model.fit((text_ids, dec_in), (mels, mel_len), batch_size=batch_size, epochs=1, shuffle=True,
                          verbose=0)
         for key, values in hist.history.items():
             history.setdefault(key, []).append(float(values[-1]))

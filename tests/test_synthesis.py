@@ -195,8 +195,8 @@ def test_train_stages_continue_one_model_and_checkpoint_each_epoch(tmp_path):
         seen.append([s["epochs"] for s in stages_done])
         tts.save_tts(model, {"stages": stages_done}, tmp_path)
 
-    stages = [dict(epochs=2, batch_size=2, learning_rate=1e-3),
-              dict(epochs=1, decay_epochs=4, batch_size=1, learning_rate=5e-4, frame_dropout=0.5)]
+    stages = [dict(epochs=2, batch_size=2, learning_rate=1e-3), dict(epochs=1, decay_epochs=4, batch_size=1,
+                                                                     learning_rate=5e-4)]
     model, history, seconds = tts.train_stages(["ab", "a b"], waves, stages, checkpoint=checkpoint, verbose=0,
                                                model=tts.build_tts(**TINY_TTS))
     assert seen == [[1], [2], [2, 1]] and len(history["loss"]) == 3 and seconds > 0
@@ -205,19 +205,6 @@ def test_train_stages_continue_one_model_and_checkpoint_each_epoch(tmp_path):
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)  # float16 on disk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tts_slt.json", "tts_slt.npz"]  # nothing half-written
-
-
-def test_drop_frames_replaces_a_share_of_inputs_by_the_mean_frame_and_keeps_the_go_frame():
-    rng = np.random.default_rng(0)
-    dec = rng.random((8, 50, 80)).astype(np.float32)
-    dec[:, 0] = 0
-    mean = np.full(80, 0.5, np.float32)
-    out = tts.drop_frames(dec, mean, 0.3, rng)
-    replaced = np.all(out == mean, axis=-1)
-    kept = np.all(out == dec, axis=-1)
-    assert out.dtype == np.float32 and np.all(replaced | kept) and not replaced[:, 0].any()
-    assert 0.2 < replaced[:, 1:].mean() < 0.4
-    np.testing.assert_array_equal(tts.drop_frames(dec, mean, 0.0, rng), dec)
 
 
 def test_teacher_forced_l1_against_the_mean_frame():
