@@ -666,6 +666,12 @@ def teacher_forced_l1(model, texts, waveforms, sample_rate: int, mean_frame: np.
     dict
         ``model`` (L1 after the postnet) and ``mean_frame`` (L1 of always predicting
         ``mean_frame``): mean absolute error per mel bin and frame, normalised units in [0, 1].
+        Waveforms at other rates are resampled to :data:`SAMPLE_RATE` first.
+
+    Raises
+    ------
+    TextError
+        A text the model cannot read (as :func:`normalize_text`).
     """
     text_ids, dec_in, mels, mel_len = make_batch_arrays(texts, waveforms, sample_rate, model.r)
     _, mel_post, _, _ = model((text_ids, dec_in), training=False)
