@@ -1,11 +1,14 @@
 """A speech codec at a few kbps: entropy-coded log-mel frames, decoded by a WaveNet or by Griffin-Lim.
 
-**Encoder.** Speech at 8 kHz is described by ``N_MELS`` log-mel energies (dB) every 10 ms
-(``HOP`` = 80 samples, ``N_FFT`` = 256). Each band is quantised with a uniform step of ``STEP_DB``
-by closed-loop DPCM along time (the quantiser codes the difference to the previous *decoded*
-frame, so errors do not accumulate), and the integer residuals are range-coded with constriction
-under a quantised Laplace model whose per-band scale is sent in the header. The stream's bit rate is
-counted from its bytes, header included.
+**Encoder.** Speech at 8 kHz (the *core*, telephone band) is described by ``N_MELS`` log-mel energies (dB)
+every 10 ms (``HOP`` = 80 samples, ``N_FFT`` = 256). The band the core cannot carry, 4–8 kHz, is described by
+``N_HIGH`` log-mel energies of the 16 kHz input on the same 10 ms frames. Each band is quantised with a uniform
+step of ``STEP_DB`` by closed-loop DPCM along time (the quantiser codes the difference to the previous *decoded*
+frame, so errors do not accumulate). Neighbouring bands rise and fall together, so each residual is then
+coded as its difference to the residual of the band below (lossless; it saves about 1 kbps), and these
+integers are range-coded with constriction under a quantised Laplace model whose per-band scale is sent in
+the header. The stream's bit rate is counted from its
+bytes, header included.
 
 **Decoders.**
 
@@ -19,6 +22,15 @@ counted from its bytes, header included.
   Generation is autoregressive; :class:`IncrementalWaveNet` does it in NumPy with one queue of past
   activations per layer (Paine et al. 2016, "Fast WaveNet generation algorithm"), so each sample costs
   one step through the layers instead of a pass over the whole receptive field.
+
+**Post-filter.** :func:`postfilter` rescales the WaveNet's output, band by band, to the coded log-mel
+energies: the decoder knows what the spectrum should be, and a sampled waveform drifts from it.
+
+**Bandwidth extension.** Either decoder makes the 8 kHz core; :func:`widen` resamples it to 16 kHz and adds the
+4–8 kHz band as white noise shaped, frame by frame, by the coded high-band energies. That is how wideband
+speech codecs fill their top band at a few hundred bits per second (AMR-WB, ITU-T G.722.2, generates its
+6.4–7 kHz band from shaped noise; Bessette et al. 2002). Speech recognisers need that band: fricatives
+(/s/, /f/, /sh/) live there, and PocketSphinx's model was trained on 16 kHz speech.
 
 The baseline is 8-bit μ-law at 8 kHz: 64 kbps (:func:`mu_law_encode`).
 
@@ -44,7 +56,12 @@ N_MELS = 32
 STEP_DB = 5.0       # quantiser step of the log-mel energies, dB
 FLOOR_DB = -70.0    # energies below this are coded as the floor (silence costs almost nothing)
 MAX_SYMBOL = 40     # DPCM residuals are clipped to ±MAX_SYMBOL steps
-MAGIC, VERSION = b"LSC1", 1
+N_HIGH = 8          # log-mel bands for 4–8 kHz, coded on the same 10 ms frames
+WIDEBAND_RATE = 16000  # the decoders' output rate, Hz
+HIGH_FMIN = SAMPLE_RATE / 2  # Hz: the high band starts where the core's band ends
+HIGH_N_FFT = 512    # 32 ms at 16 kHz
+HIGH_HOP = HOP * WIDEBAND_RATE // SAMPLE_RATE  # 160 samples: 10 ms at 16 kHz
+MAGIC, VERSION = b"LSC1", 2
 WAVENET_WEIGHTS = WEIGHTS_DIR / "wavenet.npz"
 #: WaveNet hyper-parameters of the shipped model.
 WAVENET = dict(residual=32, skip=64, cond=32, dilations=(1, 2, 4, 8, 16, 32, 64, 128) * 2)
@@ -117,8 +134,144 @@ def log_mel(y: np.ndarray) -> np.ndarray:
     return np.maximum(db, FLOOR_DB).T[: len(y) // HOP].astype(np.float32)
 
 
+def high_band_mel(y16: np.ndarray, n_frames: int) -> np.ndarray:
+    """Log-mel energies of the 4–8 kHz band of a 16 kHz waveform, dB (power), floored at ``FLOOR_DB``.
+
+    Parameters
+    ----------
+    y16 : np.ndarray, float32, (n_samples,)
+        Speech at :data:`WIDEBAND_RATE` (16 kHz).
+    n_frames : int
+        Number of 10 ms frames to return (the core's count); missing frames are padded with the floor.
+
+    Returns
+    -------
+    np.ndarray, float32, (n_frames, N_HIGH)
+        ``N_HIGH`` mel bands between 4000 and 8000 Hz; frame f is centred on sample f·``HIGH_HOP``.
+    """
+    import librosa
+
+    S = librosa.feature.melspectrogram(y=y16, sr=WIDEBAND_RATE, n_fft=HIGH_N_FFT, hop_length=HIGH_HOP,
+                                       n_mels=N_HIGH, fmin=HIGH_FMIN, fmax=WIDEBAND_RATE / 2, power=2.0)
+    db = np.maximum(10 * np.log10(np.maximum(S, 1e-12)), FLOOR_DB).T[:n_frames]
+    db = np.concatenate([db, np.full((n_frames - len(db), N_HIGH), FLOOR_DB)])
+    return db.astype(np.float32)
+
+
+def high_band(frames: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Synthesise the 4–8 kHz band from its coded energies: white noise shaped frame by frame.
+
+    The mel energies are mapped back to a magnitude per STFT bin (librosa's non-negative least-squares
+    inverse of the mel filterbank), bins below 4 kHz are zeroed, and the magnitudes are given the random
+    phases of a white-noise STFT; the inverse STFT overlap-adds the frames.
+
+    Parameters
+    ----------
+    frames : np.ndarray, float32, (n_frames, N_HIGH)
+        Decoded high-band energies, dB (as from :func:`decode_features`).
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    np.ndarray, float32, (n_frames * HIGH_HOP,)
+        The high band at 16 kHz (nothing below 4 kHz).
+    """
+    import librosa
+
+    frames = np.asarray(frames, np.float64)
+    power = 10 ** (frames.T / 10)
+    power[frames.T <= FLOOR_DB] = 0.0
+    magnitude = librosa.feature.inverse.mel_to_stft(power, sr=WIDEBAND_RATE, n_fft=HIGH_N_FFT, power=2.0,
+                                                    fmin=HIGH_FMIN, fmax=WIDEBAND_RATE / 2)
+    magnitude[librosa.fft_frequencies(sr=WIDEBAND_RATE, n_fft=HIGH_N_FFT) < HIGH_FMIN] = 0.0
+    n_samples = len(frames) * HIGH_HOP
+    noise = np.random.default_rng(seed).standard_normal(n_samples + HIGH_N_FFT)
+    phase = librosa.stft(noise, n_fft=HIGH_N_FFT, hop_length=HIGH_HOP)[:, :magnitude.shape[1]]
+    phase /= np.maximum(np.abs(phase), 1e-12)
+    y = librosa.istft(magnitude * phase, hop_length=HIGH_HOP, n_fft=HIGH_N_FFT, length=n_samples)
+    return y.astype(np.float32)
+
+
+def postfilter(core: np.ndarray, frames: np.ndarray, max_gain_db: float = 20.0) -> np.ndarray:
+    """Pull a decoded 8 kHz core's spectral envelope back to the coded log-mel energies.
+
+    A sampled WaveNet output drifts from the spectrum it was asked for (noise between formants,
+    energy in the wrong band). The decoder knows the spectrum it should have — the stream's log-mel
+    frames — so each STFT frame is rescaled by the gain, per mel band, that brings its energy to the
+    coded value; the band gains (dB) are spread over the FFT bins by the filterbank's weights. The
+    WaveNet's phase and fine structure are kept. Like the adaptive post-filters of CELP coders
+    (Chen & Gersho 1995), it shapes decoded speech towards what the bitstream says.
+
+    Parameters
+    ----------
+    core : np.ndarray, float32, (n_frames * HOP,)
+        A decoder's 8 kHz output.
+    frames : np.ndarray, float32, (n_frames, N_MELS)
+        The stream's decoded core energies, dB.
+    max_gain_db : float
+        Band gains are clipped to ±``max_gain_db`` dB.
+
+    Returns
+    -------
+    np.ndarray, float32, (n_frames * HOP,)
+
+    Raises
+    ------
+    ValueError
+        ``core`` and ``frames`` describe different numbers of frames.
+    """
+    import librosa
+
+    core = np.asarray(core, np.float32)
+    if len(core) != len(frames) * HOP:
+        raise ValueError(f"the core has {len(core)} samples but the frames describe {len(frames) * HOP}")
+    fb = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=0.0, fmax=SAMPLE_RATE / 2)
+    D = librosa.stft(core, n_fft=N_FFT, hop_length=HOP)[:, :len(frames)]
+    have = np.maximum(fb @ np.abs(D) ** 2, 1e-12)  # (N_MELS, n_frames), as log_mel measures it
+    want = np.where(frames.T <= FLOOR_DB, 1e-12, 10 ** (np.asarray(frames, np.float64).T / 10))
+    gain_db = np.clip(10 * np.log10(want / have), -max_gain_db, max_gain_db)
+    share = fb / np.maximum(fb.sum(axis=0, keepdims=True), 1e-12)  # each bin's weights over the bands
+    gain = 10 ** ((share.T @ gain_db) / 20)  # (bins, n_frames)
+    return librosa.istft(D * gain, hop_length=HOP, n_fft=N_FFT, length=len(core)).astype(np.float32)
+
+
+def widen(core: np.ndarray, high_frames: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Bandwidth extension: the 8 kHz core resampled to 16 kHz plus the noise-excited high band.
+
+    Parameters
+    ----------
+    core : np.ndarray, float32, (n_frames * HOP,)
+        A decoder's 8 kHz output (Griffin-Lim or WaveNet).
+    high_frames : np.ndarray, float32, (n_frames, N_HIGH)
+        The stream's decoded high-band energies, dB.
+    seed : int
+        Seed of the high band's noise.
+
+    Returns
+    -------
+    np.ndarray, float32, (n_frames * HIGH_HOP,)
+        Wideband speech at :data:`WIDEBAND_RATE` (16 kHz).
+
+    Raises
+    ------
+    ValueError
+        ``core`` and ``high_frames`` describe different numbers of frames.
+    """
+    import librosa
+
+    core = np.asarray(core, np.float32)
+    n_samples = len(high_frames) * HIGH_HOP
+    if len(core) != len(high_frames) * HOP:
+        raise ValueError(f"the core has {len(core)} samples at 8 kHz but the high band {len(high_frames)} frames "
+                         f"({len(high_frames) * HOP} samples expected)")
+    up = librosa.resample(core, orig_sr=SAMPLE_RATE, target_sr=WIDEBAND_RATE, res_type="soxr_hq")
+    up = np.pad(up, (0, max(0, n_samples - len(up))))[:n_samples]
+    return (up + high_band(high_frames, seed=seed)).astype(np.float32)
+
+
 def quantize(frames: np.ndarray) -> np.ndarray:
-    """Closed-loop DPCM along time: integer residuals, (n_frames, N_MELS) int32, clipped to ±MAX_SYMBOL."""
+    """Closed-loop DPCM along time: integer residuals, (n_frames, n_bands) int32, clipped to ±MAX_SYMBOL."""
     symbols = np.empty(frames.shape, np.int32)
     previous = np.full(frames.shape[1], FLOOR_DB)
     for t, frame in enumerate(frames):
@@ -129,7 +282,7 @@ def quantize(frames: np.ndarray) -> np.ndarray:
 
 
 def dequantize(symbols: np.ndarray) -> np.ndarray:
-    """Invert :func:`quantize`: decoded log-mel energies (n_frames, N_MELS), float32 dB."""
+    """Invert :func:`quantize`: decoded log-mel energies (n_frames, n_bands), float32 dB."""
     return (FLOOR_DB + np.cumsum(symbols * STEP_DB, axis=0)).astype(np.float32)
 
 
@@ -141,26 +294,28 @@ def _scale_codes(symbols: np.ndarray) -> np.ndarray:
 def _laplace(codes: np.ndarray, n_frames: int):
     import constriction
 
-    family = constriction.stream.model.QuantizedLaplace(-MAX_SYMBOL, MAX_SYMBOL)
+    # across-band differences of residuals in ±MAX_SYMBOL lie in ±2·MAX_SYMBOL
+    family = constriction.stream.model.QuantizedLaplace(-2 * MAX_SYMBOL, 2 * MAX_SYMBOL)
     scales = np.tile((codes.astype(np.float64) + 1) / 20, n_frames)
     return family, np.zeros(scales.size), scales
 
 
 def encode(waveform, sample_rate: int) -> bytes:
-    """Compress speech to a ``LSC1`` byte stream (log-mel frames, DPCM, range coding).
+    """Compress speech to a ``LSC1`` byte stream (log-mel frames of the core and the high band, DPCM, range coding).
 
     Parameters
     ----------
     waveform : np.ndarray, float, (n_samples,)
         Mono speech in [−1, 1].
     sample_rate : int
-        Hz; resampled to 8 kHz.
+        Hz. The core is coded from the waveform resampled to 8 kHz, the 4–8 kHz band from it at 16 kHz
+        (input at 8 kHz or less has no high band: it is coded as silence, which costs almost nothing).
 
     Returns
     -------
     bytes
-        Header (magic, version, number of frames, bands, per-band Laplace scales, CRC-32) and payload.
-        Bit rate = ``len(bytes) * 8 / duration``; see :func:`kbps`.
+        Header (magic, version, number of frames, core and high bands, per-band Laplace scales, CRC-32)
+        and payload. Bit rate = ``len(bytes) * 8 / duration``; see :func:`kbps`.
 
     Raises
     ------
@@ -168,24 +323,32 @@ def encode(waveform, sample_rate: int) -> bytes:
         Bad waveform or sample rate (see :func:`check_waveform`).
     """
     import constriction
+    import librosa
 
     y = check_waveform(waveform, sample_rate)
-    symbols = quantize(log_mel(y))
+    y16 = np.asarray(waveform, np.float32)
+    if sample_rate != WIDEBAND_RATE:
+        y16 = librosa.resample(y16, orig_sr=sample_rate, target_sr=WIDEBAND_RATE)
+    n_frames = len(y) // HOP
+    residuals = quantize(np.concatenate([log_mel(y), high_band_mel(y16, n_frames)], axis=1))
+    symbols = np.diff(residuals, axis=1, prepend=0)  # difference to the band below
     codes = _scale_codes(symbols)
     family, means, scales = _laplace(codes, len(symbols))
     encoder = constriction.stream.queue.RangeEncoder()
     encoder.encode(symbols.ravel().astype(np.int32), family, means, scales)
-    fields = struct.pack(">IB", len(symbols), N_MELS) + codes.tobytes()
+    fields = struct.pack(">IBB", len(symbols), N_MELS, N_HIGH) + codes.tobytes()
     return pack_stream(MAGIC, VERSION, fields, encoder.get_compressed().astype("<u4").tobytes())
 
 
-def decode_features(data: bytes) -> np.ndarray:
+def decode_features(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Decode a ``LSC1`` stream to its log-mel frames.
 
     Returns
     -------
-    np.ndarray, float32, (n_frames, N_MELS)
-        Decoded energies in dB.
+    core : np.ndarray, float32, (n_frames, N_MELS)
+        Decoded energies of the 8 kHz core, dB: what the decoders (Griffin-Lim, WaveNet) read.
+    high : np.ndarray, float32, (n_frames, N_HIGH)
+        Decoded 4–8 kHz energies, dB: what :func:`widen` reads.
 
     Raises
     ------
@@ -195,18 +358,20 @@ def decode_features(data: bytes) -> np.ndarray:
     import constriction
 
     fields, payload = unpack_stream(data, MAGIC, VERSION, "speech codec")
-    if len(fields) < 5:
+    if len(fields) < 6:
         raise StreamError("speech codec header too short")
-    n_frames, n_mels = struct.unpack(">IB", fields[:5])
-    if n_mels != N_MELS or len(fields) != 5 + n_mels:
-        raise StreamError(f"speech codec header describes {n_mels} bands; this decoder reads {N_MELS}")
+    n_frames, n_mels, n_high = struct.unpack(">IBB", fields[:6])
+    if (n_mels, n_high) != (N_MELS, N_HIGH) or len(fields) != 6 + n_mels + n_high:
+        raise StreamError(f"speech codec header describes {n_mels} + {n_high} bands; this decoder reads "
+                          f"{N_MELS} + {N_HIGH}")
     if n_frames == 0 or n_frames > 100 * 3600 or len(payload) % 4:
         raise StreamError(f"speech codec stream with {n_frames} frames / {len(payload)} payload bytes is invalid")
-    codes = np.frombuffer(fields[5:], np.uint8)
+    codes = np.frombuffer(fields[6:], np.uint8)
     family, means, scales = _laplace(codes, n_frames)
     decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(payload, "<u4").astype(np.uint32))
-    symbols = decoder.decode(family, means, scales).reshape(n_frames, N_MELS)
-    return dequantize(symbols)
+    symbols = decoder.decode(family, means, scales).reshape(n_frames, N_MELS + N_HIGH)
+    frames = dequantize(np.cumsum(symbols, axis=1))
+    return frames[:, :N_MELS], frames[:, N_MELS:]
 
 
 def kbps(data: bytes, n_samples: int, sample_rate: int = SAMPLE_RATE) -> float:
@@ -348,13 +513,13 @@ def training_set(arctic, ids=None) -> tuple[list, list]:
     -------
     waveforms : list of np.ndarray, float32, 8 kHz
     frames : list of np.ndarray, float32, (n_frames, N_MELS)
-        ``decode_features(encode(y))`` — what the decoder sees at test time.
+        ``decode_features(encode(y))[0]`` — what the decoder sees at test time.
     """
     keep = set(split_ids(arctic.ids)[0] if ids is None else ids)
     speaker = next(iter(arctic.waveforms))
     waves = [check_waveform(y, arctic.sample_rate) for i, y in zip(arctic.ids, arctic.waveforms[speaker])
              if i in keep]
-    return waves, [decode_features(encode(y, SAMPLE_RATE)) for y in waves]
+    return waves, [decode_features(encode(y, SAMPLE_RATE))[0] for y in waves]
 
 
 def wavenet_batches(waveforms, frames, segment_frames: int, batch_size: int, rng: np.random.Generator):
@@ -403,7 +568,7 @@ def train_wavenet(waveforms, frames, steps: int = 2000, batch_size: int = 4, seg
     waveforms : list of np.ndarray, float32
         8 kHz training speech (lengths multiples of HOP, e.g. from :func:`check_waveform`).
     frames : list of np.ndarray
-        Decoded log-mel frames of each, ``decode_features(encode(y, 8000))``.
+        Decoded log-mel frames of each, ``decode_features(encode(y, 8000))[0]``.
     steps, batch_size, segment_frames : int
     learning_rate : float
     model : keras.Model, optional
@@ -584,7 +749,9 @@ class IncrementalWaveNet:
 
 
 def wavenet_decode(streams, model=None, temperature: float = 1.0, seed: int = 0) -> tuple[list, float]:
-    """Decode ``LSC1`` streams with the WaveNet (batched incremental generation).
+    """Decode the 8 kHz core of ``LSC1`` streams with the WaveNet (batched incremental generation).
+
+    :func:`widen` adds the high band; :func:`decode` does both for one stream.
 
     Parameters
     ----------
@@ -596,13 +763,14 @@ def wavenet_decode(streams, model=None, temperature: float = 1.0, seed: int = 0)
 
     Returns
     -------
-    waveforms : list of np.ndarray, float32, 8 kHz
+    waveforms : list of np.ndarray, float32, (n_frames * HOP,)
+        The cores, 8 kHz.
     real_time_factor : float
         Generation wall time / duration of the generated audio (< 1 is faster than real time).
     """
     if isinstance(streams, (bytes, bytearray)):
         streams = [streams]
-    frames = [decode_features(s) for s in streams]
+    frames = [decode_features(s)[0] for s in streams]
     gen = IncrementalWaveNet(model if model is not None else load_wavenet())
     longest = max(len(f) for f in frames)
     mel = np.full((len(frames), longest, N_MELS), conditioning(np.full(1, FLOOR_DB))[0], np.float32)
@@ -616,19 +784,25 @@ def wavenet_decode(streams, model=None, temperature: float = 1.0, seed: int = 0)
 
 
 def decode(data: bytes, method: str = "griffin_lim", model=None, seed: int = 0) -> np.ndarray:
-    """Decompress one ``LSC1`` stream to an 8 kHz waveform.
+    """Decompress one ``LSC1`` stream to wideband (16 kHz) speech.
+
+    The chosen decoder makes the 8 kHz core from the core's log-mel frames (the WaveNet's output then
+    goes through :func:`postfilter`); :func:`widen` adds the 4–8 kHz band.
 
     Parameters
     ----------
     data : bytes
     method : {"griffin_lim", "wavenet"}
+        The core's decoder.
     model : keras.Model, optional
         The WaveNet (default: shipped weights).
     seed : int
+        Seeds Griffin-Lim's initial phase or the WaveNet's sampling, and the high band's noise.
 
     Returns
     -------
-    np.ndarray, float32, (n_frames * HOP,)
+    np.ndarray, float32, (n_frames * HIGH_HOP,)
+        At :data:`WIDEBAND_RATE` (16 kHz).
 
     Raises
     ------
@@ -637,8 +811,11 @@ def decode(data: bytes, method: str = "griffin_lim", model=None, seed: int = 0) 
     ValueError
         Unknown ``method``.
     """
+    if method not in ("griffin_lim", "wavenet"):
+        raise ValueError(f"unknown decoder {method!r}; use 'griffin_lim' or 'wavenet'")
+    core_frames, high_frames = decode_features(data)
     if method == "griffin_lim":
-        return griffin_lim(decode_features(data), seed=seed)
-    if method == "wavenet":
-        return wavenet_decode([data], model=model, seed=seed)[0][0]
-    raise ValueError(f"unknown decoder {method!r}; use 'griffin_lim' or 'wavenet'")
+        core = griffin_lim(core_frames, seed=seed)
+    else:
+        core = postfilter(wavenet_decode([data], model=model, seed=seed)[0][0], core_frames)
+    return widen(core, high_frames, seed=seed)

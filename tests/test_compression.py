@@ -202,16 +202,80 @@ def test_speech_codec_round_trips_through_bytes():
     data = sc.encode(y, 16000)
     assert data[:4] == sc.MAGIC
     y8 = sc.check_waveform(y, 16000)
-    frames = sc.log_mel(y8)
-    decoded = sc.decode_features(data)
-    assert np.array_equal(decoded, sc.dequantize(sc.quantize(frames)))
-    assert np.abs(decoded - frames).max() <= sc.STEP_DB / 2 + 1e-4
+    frames = np.concatenate([sc.log_mel(y8), sc.high_band_mel(y, len(y8) // sc.HOP)], axis=1)
+    core, high = sc.decode_features(data)
+    assert core.shape == (len(y8) // sc.HOP, sc.N_MELS) and high.shape == (len(core), sc.N_HIGH)
+    assert np.array_equal(np.concatenate([core, high], axis=1), sc.dequantize(sc.quantize(frames)))
+    assert np.abs(np.concatenate([core, high], axis=1) - frames).max() <= sc.STEP_DB / 2 + 1e-4
     assert sc.kbps(data, len(y8)) == pytest.approx(len(data) * 8 / (len(y8) / 8000) / 1000)
     assert sc.kbps(data, len(y8)) < 16
     wave = sc.decode(data, "griffin_lim")
-    assert wave.shape == (len(frames) * sc.HOP,) and np.isfinite(wave).all()
+    assert wave.shape == (len(core) * sc.HIGH_HOP,) and wave.dtype == np.float32 and np.isfinite(wave).all()
     with pytest.raises(ValueError, match="decoder"):
         sc.decode(data, "vocoder")
+
+
+def fricative_like(seed=0) -> np.ndarray:
+    """speech_like() with a burst of 4.5–7.5 kHz noise from 0.3 to 0.5 s, like an /s/ (16 kHz)."""
+    import scipy.signal
+
+    y = speech_like(seed=seed)
+    noise = np.random.default_rng(seed).standard_normal(len(y))
+    hiss = scipy.signal.sosfilt(scipy.signal.butter(8, [4500, 7500], "bandpass", fs=16000, output="sos"), noise)
+    hiss[: int(0.3 * 16000)] = 0
+    hiss[int(0.5 * 16000):] = 0
+    return (y + 0.05 * hiss).astype(np.float32)
+
+
+def band_energy_db(y, sample_rate, lo, hi, start, stop):
+    """Mean power (dB) of y between lo and hi Hz, from start to stop seconds."""
+    spectrum = np.abs(np.fft.rfft(y[int(start * sample_rate):int(stop * sample_rate)])) ** 2
+    freqs = np.fft.rfftfreq(int(stop * sample_rate) - int(start * sample_rate), 1 / sample_rate)
+    return 10 * np.log10(spectrum[(freqs >= lo) & (freqs < hi)].mean() + 1e-20)
+
+
+def test_bandwidth_extension_restores_the_high_band_energy_where_it_was():
+    y = fricative_like()
+    data = sc.encode(y, 16000)
+    core, high = sc.decode_features(data)
+    core_wave = sc.griffin_lim(core)
+    wide = sc.widen(core_wave, high, seed=3)
+    assert wide.shape == (len(high) * sc.HIGH_HOP,)
+    # 4.5–7.5 kHz energy follows the original within a few dB: the burst, and the faint noise outside it
+    original = band_energy_db(y, 16000, 4500, 7500, 0.32, 0.48)
+    assert abs(band_energy_db(wide, 16000, 4500, 7500, 0.32, 0.48) - original) < 3.0
+    quiet = band_energy_db(y, 16000, 4500, 7500, 0.6, 0.75)
+    assert quiet < original - 20 and abs(band_energy_db(wide, 16000, 4500, 7500, 0.6, 0.75) - quiet) < 3.0
+    # the core alone cannot carry it: 8 kHz audio has nothing above 4 kHz
+    core16 = sc.widen(core_wave, np.full_like(high, sc.FLOOR_DB))
+    assert band_energy_db(core16, 16000, 4500, 7500, 0.32, 0.48) < original - 30
+    assert np.array_equal(sc.high_band(high, seed=3), sc.high_band(high, seed=3))
+    with pytest.raises(ValueError, match="frames"):
+        sc.widen(core_wave[:-1], high)
+
+
+def test_postfilter_pulls_a_drifted_core_back_to_the_coded_envelope():
+    y = speech_like()
+    core, _ = sc.decode_features(sc.encode(y, 16000))
+    clean = sc.check_waveform(y, 16000)
+    rng = np.random.default_rng(0)
+    drifted = (0.3 * clean + 0.01 * rng.standard_normal(len(clean))).astype(np.float32)  # too quiet, noisy
+    fixed = sc.postfilter(drifted, core)
+    assert fixed.shape == drifted.shape and fixed.dtype == np.float32
+    active = core > sc.FLOOR_DB + 10
+
+    def error_db(wave):
+        return np.abs(sc.log_mel(wave) - core)[active].mean()
+
+    assert error_db(fixed) < error_db(drifted) / 3, (error_db(fixed), error_db(drifted))
+    with pytest.raises(ValueError, match="samples"):
+        sc.postfilter(drifted[:-sc.HOP], core)
+
+
+def test_speech_codec_codes_8_khz_input_with_a_silent_high_band():
+    y8 = sc.check_waveform(fricative_like(), 16000)
+    _, high = sc.decode_features(sc.encode(y8, 8000))
+    assert np.all(high <= sc.FLOOR_DB + sc.STEP_DB)
 
 
 def test_speech_codec_rejects_bad_audio_and_streams():
@@ -262,7 +326,7 @@ def test_incremental_wavenet_matches_the_parallel_forward_pass():
 
 def test_wavenet_trains_a_few_steps():
     waves = [sc.check_waveform(speech_like(seed=s), 16000) for s in range(2)]
-    frames = [sc.decode_features(sc.encode(w, 8000)) for w in waves]
+    frames = [sc.decode_features(sc.encode(w, 8000))[0] for w in waves]
     model = sc.build_wavenet(residual=8, skip=16, cond=8, dilations=(1, 2, 4))
     model, history = sc.train_wavenet(waves, frames, steps=2, batch_size=2, segment_frames=4, model=model)
     assert len(history["loss"]) == 2 and np.all(np.isfinite(history["loss"]))
@@ -272,4 +336,4 @@ def test_wavenet_trains_a_few_steps():
 def test_shipped_wavenet_loads_and_decodes():
     data = sc.encode(speech_like(0.1), 16000)
     waves, rtf = sc.wavenet_decode([data], seed=0)
-    assert waves[0].shape == (len(sc.decode_features(data)) * sc.HOP,) and rtf > 0
+    assert waves[0].shape == (len(sc.decode_features(data)[0]) * sc.HOP,) and rtf > 0
