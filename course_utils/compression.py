@@ -10,7 +10,8 @@ delta rate and the exercise — and re-exports the three models:
   Welling 2014) against a plain autoencoder;
 * :mod:`course_utils.speech_codec` — log-mel frames entropy-coded at a few kbps,
   decoded by a WaveNet (van den Oord et al. 2016; Kleijn et al. 2018) with fast
-  incremental generation (Paine et al. 2016), or by Griffin-Lim, against μ-law.
+  incremental generation (Paine et al. 2016), or by Griffin-Lim, plus a noise-excited
+  4–8 kHz band, against μ-law.
 
 Shipped weights
 ---------------
