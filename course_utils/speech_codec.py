@@ -179,10 +179,7 @@ def high_band(frames: np.ndarray, seed: int = 0) -> np.ndarray:
     """
     import librosa
 
-    frames = np.asarray(frames, np.float64)
-    power = 10 ** (frames.T / 10)
-    power[frames.T <= FLOOR_DB] = 0.0
-    magnitude = librosa.feature.inverse.mel_to_stft(power, sr=WIDEBAND_RATE, n_fft=HIGH_N_FFT, power=2.0,
+    magnitude = librosa.feature.inverse.mel_to_stft(_power(frames), sr=WIDEBAND_RATE, n_fft=HIGH_N_FFT, power=2.0,
                                                     fmin=HIGH_FMIN, fmax=WIDEBAND_RATE / 2)
     magnitude[librosa.fft_frequencies(sr=WIDEBAND_RATE, n_fft=HIGH_N_FFT) < HIGH_FMIN] = 0.0
     n_samples = len(frames) * HIGH_HOP
@@ -229,7 +226,7 @@ def postfilter(core: np.ndarray, frames: np.ndarray, max_gain_db: float = 20.0) 
     fb = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=0.0, fmax=SAMPLE_RATE / 2)
     D = librosa.stft(core, n_fft=N_FFT, hop_length=HOP)[:, :len(frames)]
     have = np.maximum(fb @ np.abs(D) ** 2, 1e-12)  # (N_MELS, n_frames), as log_mel measures it
-    want = np.where(frames.T <= FLOOR_DB, 1e-12, 10 ** (np.asarray(frames, np.float64).T / 10))
+    want = np.maximum(_power(frames), 1e-12)
     gain_db = np.clip(10 * np.log10(want / have), -max_gain_db, max_gain_db)
     share = fb / np.maximum(fb.sum(axis=0, keepdims=True), 1e-12)  # each bin's weights over the bands
     gain = 10 ** ((share.T @ gain_db) / 20)  # (bins, n_frames)
@@ -284,6 +281,12 @@ def quantize(frames: np.ndarray) -> np.ndarray:
 def dequantize(symbols: np.ndarray) -> np.ndarray:
     """Invert :func:`quantize`: decoded log-mel energies (n_frames, n_bands), float32 dB."""
     return (FLOOR_DB + np.cumsum(symbols * STEP_DB, axis=0)).astype(np.float32)
+
+
+def _power(frames: np.ndarray) -> np.ndarray:
+    """Decoded dB frames (n_frames, n_bands) → band powers (n_bands, n_frames), float64; floor cells are 0."""
+    frames = np.asarray(frames, np.float64).T
+    return np.where(frames <= FLOOR_DB, 0.0, 10 ** (frames / 10))
 
 
 def _scale_codes(symbols: np.ndarray) -> np.ndarray:
@@ -396,9 +399,7 @@ def griffin_lim(frames: np.ndarray, n_iter: int = 64, seed: int = 0) -> np.ndarr
     """
     import librosa
 
-    power = 10 ** (np.asarray(frames, np.float64).T / 10)
-    power[frames.T <= FLOOR_DB] = 0.0
-    magnitude = librosa.feature.inverse.mel_to_stft(power, sr=SAMPLE_RATE, n_fft=N_FFT, power=2.0, fmin=0.0,
+    magnitude = librosa.feature.inverse.mel_to_stft(_power(frames), sr=SAMPLE_RATE, n_fft=N_FFT, power=2.0, fmin=0.0,
                                                     fmax=SAMPLE_RATE / 2)
     magnitude = np.concatenate([magnitude, magnitude[:, -1:]], axis=1)  # n + 1 centred frames span n hops
     y = librosa.griffinlim(magnitude, n_iter=n_iter, hop_length=HOP, n_fft=N_FFT, length=len(frames) * HOP,
