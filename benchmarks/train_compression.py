@@ -6,7 +6,7 @@
     COURSE_DATA_DIR=/path/to/mirror python benchmarks/train_compression.py wavenet  # WaveNet speech decoder
 
 The notebook calls the same training functions (for a few steps, or fully with ``RETRAIN = True``);
-this script only fixes the budgets, seeds and file names. ``--minutes`` scales every budget.
+this script only fixes the budgets, seeds and file names. ``--scale 0.5`` halves every time budget.
 """
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def train_wavenet(scale: float) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("part", choices=["all", "image", "vae", "wavenet"])
-    parser.add_argument("--minutes", type=float, default=1.0, help="scale factor of every time budget")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiplies every time budget (course_utils.compression.TRAINING_MINUTES)")
     parser.add_argument("--only", type=int, nargs="*", help="image: fine-tune only these λ ids from the shipped base")
     args = parser.parse_args(argv)
     global ONLY
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
     parts = ["image", "vae", "wavenet"] if args.part == "all" else [args.part]
     for part in parts:
         start = time.perf_counter()
-        globals()[f"train_{part}"](args.minutes)
+        globals()[f"train_{part}"](args.scale)
         print(f"{part}: {(time.perf_counter() - start) / 60:.1f} min", flush=True)
     return 0
 
