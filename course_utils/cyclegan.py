@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .saving import replacing
+
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: The two directions of a pair, named after its domains; "a2b" maps domain A (first) to B.
 DIRECTIONS = ("a2b", "b2a")
@@ -436,13 +438,22 @@ def save_generators(model, config: dict, folder=None) -> dict:
     Returns
     -------
     dict
-        The written paths (see :func:`weights_paths`).
+        The written paths (see :func:`weights_paths`). A failure while writing leaves the previous
+        files as they were.
+
+    Raises
+    ------
+    TypeError
+        ``config`` is not JSON-serialisable.
     """
     paths = weights_paths(tuple(config["pair"]), folder)
-    paths["config"].parent.mkdir(parents=True, exist_ok=True)
-    model.gen_a2b.save_weights(paths["a2b"])
-    model.gen_b2a.save_weights(paths["b2a"])
-    paths["config"].write_text(json.dumps(config, indent=1))
+    text = json.dumps(config, indent=1)
+    # all three files are replaced only once all three are written (saving.replacing)
+    with (replacing(paths["a2b"], ".weights.h5") as a2b, replacing(paths["b2a"], ".weights.h5") as b2a,
+          replacing(paths["config"], ".json") as cfg):
+        model.gen_a2b.save_weights(a2b)
+        model.gen_b2a.save_weights(b2a)
+        cfg.write_text(text)
     return paths
 
 

@@ -8,9 +8,11 @@ so a reader never sees a half-written model, even while another run is saving on
 
 The weights shipped in ``course_utils/weights`` (codecs, VAE, WaveNet, TTS) are float16 arrays
 written by :func:`save_weights_f16` and read by :func:`load_weights_f16`, atomically too.
+Every writer goes through :func:`replacing`.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
@@ -19,6 +21,38 @@ from pathlib import Path
 import numpy as np
 
 from .config import build_dir
+
+
+@contextlib.contextmanager
+def replacing(path, suffix: str):
+    """Write a file atomically: yield a temporary path beside ``path``, then move it into place.
+
+    The caller writes to the yielded path (``suffix`` keeps writers that insist on an extension happy,
+    e.g. ``".keras"``, ``".weights.h5"``, ``".npz"``). When the ``with`` block ends without an error,
+    :func:`os.replace` moves it onto ``path`` (atomic on one file system); on an error the temporary
+    file is removed and ``path`` keeps its old content. Nest two blocks to replace two files only
+    when both were written.
+
+    Parameters
+    ----------
+    path : path
+        The file to (re)place; its folder is created.
+    suffix : str
+        The temporary file's extension.
+
+    Yields
+    ------
+    pathlib.Path
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def save_model(model, name: str, meta: dict | None = None) -> Path:
@@ -45,17 +79,11 @@ def save_model(model, name: str, meta: dict | None = None) -> Path:
     folder = build_dir("models")
     path = folder / f"{name}.keras"
     meta_text = json.dumps(meta) if meta is not None else None
-    tmp = folder / f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.keras"  # created by model.save (umask applies)
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with replacing(path, ".keras") as tmp:
+        model.save(tmp)  # creates the file, so the user's umask applies
     if meta_text is not None:
-        meta_tmp = folder / f".{name}.json.tmp"
-        meta_tmp.write_text(meta_text)
-        os.replace(meta_tmp, folder / f"{name}.json")
+        with replacing(folder / f"{name}.json", ".json") as tmp:
+            tmp.write_text(meta_text)
     return path
 
 
@@ -113,14 +141,8 @@ def save_weights_f16(model, path) -> Path:
     pathlib.Path
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.npz")
-    try:
+    with replacing(path, ".npz") as tmp:
         np.savez_compressed(tmp, *[np.asarray(w, np.float16) for w in model.get_weights()])
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -250,3 +250,26 @@ def test_guided_attention_exercise():
     assert exercises.check("05_guided_attention", solution)
     assert not exercises.check("05_guided_attention", lambda n_text, n_steps, g=0.2: np.zeros((n_text, n_steps)))
     assert not exercises.check("05_guided_attention", None)
+
+
+def test_save_generators_round_trips_and_a_failed_save_keeps_the_old_files(tmp_path):
+    model = cyclegan.build_cyclegan(pool_size=1, **TINY_GAN)
+    config = dict(pair=["horse", "zebra"], image_size=16, gen_filters=4, res_blocks=1)
+    paths = cyclegan.save_generators(model, config, folder=tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(p.name for p in paths.values())
+    gens = cyclegan.load_generators(("horse", "zebra"), folder=tmp_path)
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(gens["a2b"](x)), np.asarray(model.gen_a2b(x)), atol=1e-6)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken(filepath):
+        with open(filepath, "wb") as f:
+            f.write(b"half")
+        raise OSError("disk full")
+
+    model.gen_a2b.get_layer(index=-1).kernel.assign(np.zeros_like(model.gen_a2b.get_layer(index=-1).kernel))
+    model.gen_b2a.save_weights = broken
+    with pytest.raises(OSError, match="disk full"):
+        cyclegan.save_generators(model, dict(config, epochs=99), folder=tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # a2b and config untouched, no temporary
