@@ -7,8 +7,7 @@ step of ``STEP_DB`` by closed-loop DPCM along time (the quantiser codes the diff
 frame, so errors do not accumulate). Neighbouring bands rise and fall together, so each residual is then
 coded as its difference to the residual of the band below (lossless; it saves about 1 kbps), and these
 integers are range-coded with constriction under a quantised Laplace model whose per-band scale is sent in
-the header. The stream's bit rate is counted from its
-bytes, header included.
+the header. The stream's bit rate is counted from its bytes, header included.
 
 **Decoders.**
 
@@ -28,7 +27,7 @@ energies: the decoder knows what the spectrum should be, and a sampled waveform 
 
 **Bandwidth extension.** Either decoder makes the 8 kHz core; :func:`widen` resamples it to 16 kHz and adds the
 4–8 kHz band as white noise shaped, frame by frame, by the coded high-band energies. That is how wideband
-speech codecs fill their top band at a few hundred bits per second (AMR-WB, ITU-T G.722.2, generates its
+speech codecs fill their top band for a small share of their bits (AMR-WB, ITU-T G.722.2, generates its
 6.4–7 kHz band from shaped noise; Bessette et al. 2002). Speech recognisers need that band: fricatives
 (/s/, /f/, /sh/) live there, and PocketSphinx's model was trained on 16 kHz speech.
 
@@ -312,7 +311,7 @@ def encode(waveform, sample_rate: int) -> bytes:
         Mono speech in [−1, 1].
     sample_rate : int
         Hz. The core is coded from the waveform resampled to 8 kHz, the 4–8 kHz band from it at 16 kHz
-        (input at 8 kHz or less has no high band: it is coded as silence, which costs almost nothing).
+        (input at 8 kHz or less has no high band: it is coded as silence, which costs little).
 
     Returns
     -------

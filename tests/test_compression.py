@@ -337,3 +337,5 @@ def test_shipped_wavenet_loads_and_decodes():
     data = sc.encode(speech_like(0.1), 16000)
     waves, rtf = sc.wavenet_decode([data], seed=0)
     assert waves[0].shape == (len(sc.decode_features(data)[0]) * sc.HOP,) and rtf > 0
+    wide = sc.decode(data, "wavenet", seed=0)  # WaveNet → post-filter → high band
+    assert wide.shape == (len(sc.decode_features(data)[0]) * sc.HIGH_HOP,) and np.isfinite(wide).all()
