@@ -28,7 +28,6 @@ Public function on raw input: :func:`synthesize`.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import unicodedata
@@ -37,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .saving import load_weights_f16, save_weights_f16
+from .saving import load_weights_f16, replacing, save_weights_f16
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -605,9 +604,8 @@ def save_tts(model, info: dict | None = None, folder=None, name: str = "tts_slt"
     """
     paths = weights_paths(name, folder)
     save_weights_f16(model, paths["weights"])
-    tmp = paths["config"].with_name(f".{paths['config'].name}.tmp")
-    tmp.write_text(json.dumps(dict(info or {}, hparams=model.hp, ga_weight=model.ga_weight), indent=1))
-    os.replace(tmp, paths["config"])
+    with replacing(paths["config"], ".json") as tmp:
+        tmp.write_text(json.dumps(dict(info or {}, hparams=model.hp, ga_weight=model.ga_weight), indent=1))
     return paths
 
 
