@@ -1257,6 +1257,41 @@ def error_rates(references, hypotheses) -> dict:
             "cer": float(jiwer.cer(references, hypotheses))}
 
 
+def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True) -> str:
+    """The classical baseline: CMU PocketSphinx's HMM recogniser restricted to the ten digit names.
+
+    PocketSphinx's bundled US-English acoustic model was trained on many hundreds of
+    speakers and none of FSDD's, so every FSDD speaker is an unseen speaker to it. A
+    JSGF grammar of the words "zero" … "nine" replaces its language model — the way
+    small-vocabulary recognisers were built before neural networks.
+
+    Parameters
+    ----------
+    waveform : np.ndarray, float, shape (n_samples,)
+        Mono speech in [-1, 1].
+    sample_rate : int
+        Hz; resampled to PocketSphinx's 16000 Hz (its model saw full-band 16 kHz speech,
+        so FSDD's 8 kHz recordings lack its upper 4 kHz).
+    sequence : bool
+        True: any number of digits (a digit string); False: exactly one digit.
+
+    Returns
+    -------
+    str
+        The recognised digits, e.g. ``"407"`` (``""`` if nothing was recognised).
+
+    Raises
+    ------
+    course_utils.speech_eval.SpeechEvalError
+        Empty, multi-channel or non-finite input.
+    """
+    from .fallback import DIGIT_WORDS
+    from .speech_eval import transcribe_pocketsphinx
+
+    words = transcribe_pocketsphinx(waveform, sample_rate, vocabulary=DIGIT_WORDS, sequence=sequence).split()
+    return "".join(str(DIGIT_WORDS.index(w)) for w in words)
+
+
 def transcribe(waveform, sample_rate: int, model=None, strategy: str = "greedy", beam_width: int = 16) -> str:
     """Transcribe a spoken digit string (any number of digits) from raw audio.
 

@@ -45,11 +45,19 @@ def _check_waveform(waveform, name: str = "waveform") -> np.ndarray:
 # ----------------------------------------------------------------------------- the listener
 
 
-@lru_cache(maxsize=1)
-def _decoder():
+@lru_cache(maxsize=4)
+def _decoder(vocabulary: tuple | None = None, sequence: bool = True):
     from pocketsphinx import Decoder
 
-    return Decoder(samprate=POCKETSPHINX_RATE, loglevel="FATAL")
+    decoder = Decoder(samprate=POCKETSPHINX_RATE, loglevel="FATAL")
+    if vocabulary is not None:
+        missing = [w for w in vocabulary if decoder.lookup_word(w) is None]
+        if missing or not vocabulary:
+            raise SpeechEvalError(f"vocabulary words not in PocketSphinx's dictionary: {missing or '(empty)'}")
+        words = "( " + " | ".join(vocabulary) + " )" + ("+" if sequence else "")
+        decoder.add_jsgf_string("vocabulary", f"#JSGF V1.0;\ngrammar vocabulary;\npublic <utterance> = {words};\n")
+        decoder.activate_search("vocabulary")
+    return decoder
 
 
 def normalize_text(text: str) -> str:
@@ -63,7 +71,7 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def transcribe_pocketsphinx(waveform, sample_rate: int) -> str:
+def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequence: bool = True) -> str:
     """Transcribe English speech with PocketSphinx's bundled US-English model.
 
     Parameters
@@ -72,6 +80,12 @@ def transcribe_pocketsphinx(waveform, sample_rate: int) -> str:
         Mono speech in [-1, 1].
     sample_rate : int
         Hz; resampled to 16000 Hz (soxr) when different.
+    vocabulary : sequence of str, optional
+        Restrict the recogniser to these words with a JSGF grammar instead of the
+        bundled language model: the classical small-vocabulary HMM recogniser
+        (e.g. the ten digit names). Every word must be in the bundled dictionary.
+    sequence : bool
+        With ``vocabulary``: allow one or more words (``( w1 | … )+``); if False, exactly one.
 
     Returns
     -------
@@ -81,7 +95,7 @@ def transcribe_pocketsphinx(waveform, sample_rate: int) -> str:
     Raises
     ------
     SpeechEvalError
-        Empty, multi-channel or non-finite input.
+        Empty, multi-channel or non-finite input, or a vocabulary word the dictionary lacks.
 
     Notes
     -----
@@ -94,7 +108,7 @@ def transcribe_pocketsphinx(waveform, sample_rate: int) -> str:
     if sample_rate != POCKETSPHINX_RATE:
         y = librosa.resample(y, orig_sr=sample_rate, target_sr=POCKETSPHINX_RATE, res_type="soxr_hq")
     pcm = (np.clip(y, -1.0, 1.0) * 32767).astype(np.int16)
-    decoder = _decoder()
+    decoder = _decoder(None if vocabulary is None else tuple(vocabulary), bool(sequence))
     decoder.start_utt()
     decoder.process_raw(pcm.tobytes(), full_utt=True)
     decoder.end_utt()

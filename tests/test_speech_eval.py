@@ -63,3 +63,18 @@ def test_mcd_known_value():
     assert se.mcd_frames(a, b, align=False) == pytest.approx(10 / np.log(10) * np.sqrt(2))
     b[:, 0] = 50.0  # c0 (energy) does not count
     assert se.mcd_frames(a, b, align=False) == pytest.approx(10 / np.log(10) * np.sqrt(2))
+
+
+def test_pocketsphinx_vocabulary_grammar():
+    from course_utils import recognition as rec
+
+    y, rate = espeak_say("four zero seven", "en-us", rate_wpm=120)
+    digits = rec.pocketsphinx_digits(y, rate)
+    assert digits.isdigit() and rec.error_rates(["407"], [digits])["wer"] <= 1 / 3, digits
+    one, rate = espeak_say("seven", "en-us", rate_wpm=120)
+    assert rec.pocketsphinx_digits(one, rate, sequence=False) == "7"
+    # the grammar admits nothing but its words, even for a sentence outside it
+    words = se.transcribe_pocketsphinx(*espeak_say("hello world", "en-us"), vocabulary=("yes", "no"))
+    assert set(words.split()) <= {"yes", "no"}
+    with pytest.raises(se.SpeechEvalError, match="dictionary"):
+        se.transcribe_pocketsphinx(y, rate, vocabulary=("seven", "qzxvbn"))
