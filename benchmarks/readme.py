@@ -26,7 +26,8 @@ COURSE_MAP = [
     ("3 · Conversion", "03_conversion", "voice conversion bdl→slt; face identity swap",
      [("voice_conversion.mcd_db", "MCD {:.2f} dB"), ("face_swap.swap_rate", "face swap rate {:.2f}")]),
     ("4 · Speech recognition", "04_speech_recognition", "CNN / CRNN / Transformer recognisers; CTC digit strings",
-     [("digits.best_loso_accuracy", "unseen-speaker digit accuracy {:.3f}"), ("ctc.wer", "digit-string WER {:.3f}")]),
+     [("digits.best_loso_accuracy", "unseen-speaker digit accuracy {:.3f}"),
+      ("digits.pocketsphinx_accuracy", "PocketSphinx digit grammar {:.3f}"), ("ctc.wer", "digit-string WER {:.3f}")]),
     ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra, summer↔winter; Tacotron-style TTS",
      [("cyclegan.target_domain_rate_a2b", "horse→zebra rate {:.2f}"), ("tts.cer", "TTS CER {:.2f}")]),
 ]
