@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from course_utils.results import TARGETS, check_target  # noqa: E402  (the targets are declared once, there)
+
 RESULTS = ROOT / "benchmarks" / "results"
 TEST_COMMAND = RESULTS / "ci" / "test_command.json"  # written by benchmarks/time_tests.py
 
@@ -31,43 +34,19 @@ COURSE_MAP = [
     ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra, summer↔winter; Tacotron-style TTS",
      [("cyclegan.target_domain_rate_a2b", "horse→zebra rate {:.2f}"), ("tts.cer", "TTS CER {:.2f}")]),
 ]
-#: The course's quality targets (from the issues), shown beside the measured values. A bound is a
-#: number, or (factor, key): at most/least ``factor`` times another measured value of the same notebook.
-TARGETS = {
-    "photo_domains.test_accuracy": (">=", 0.95),
-    "fsdd_lstm.random_split_accuracy": (">=", 0.97),
-    "fsdd_lstm.loso_mean_accuracy": (">=", 0.90),
-    "digits.best_loso_accuracy": (">=", 0.95),
-    "ctc.wer": ("<=", 0.10),
-    "image_codec.bd_rate_vs_jpeg": ("<=", -10.0),
-    "speech_codec.kbps": ("<=", 8.0),
-    "speech_codec.stoi": (">=", 0.75),
-    "speech_codec.cer": ("<=", (2.0, "speech_codec.cer_original")),
-    "voice_conversion.mcd_db": ("<=", 6.5),
-    "voice_conversion.cer": ("<=", (2.0, "voice_conversion.cer_target")),
-    "voice_conversion.target_speaker_rate": (">=", 0.9),
-    "face_swap.swap_rate": (">=", 0.8),
-    "face_swap.identity_classifier_accuracy": (">=", 0.9),
-    "cyclegan.target_domain_rate_a2b": (">=", 0.8),
-    "cyclegan.target_domain_rate_b2a": (">=", 0.8),
-    "tts.cer": ("<=", (2.0, "tts.cer_real")),
-}
 
 
 def target_text(key: str, value, metrics: dict) -> str:
-    """'≤ 0.1 — met' for ``key`` if it has a target, else ''."""
-    if key not in TARGETS or isinstance(value, dict):
+    """'≤ 0.1 — met' for ``key`` if it has a target in ``course_utils.results.TARGETS``, else ''."""
+    if isinstance(value, dict):
         return ""
-    op, bound = TARGETS[key]
-    if not isinstance(bound, tuple):
-        label = f"{bound:g}"
-    else:
-        factor, other = bound
-        if other not in metrics:
-            return ""
-        label, bound = f"{factor:g} × `{other}` = {factor * metrics[other]:.4g}", factor * metrics[other]
-    met = value >= bound if op == ">=" else value <= bound
-    return f"{'≥' if op == '>=' else '≤'} {label} — {'met' if met else '**not met**'}"
+    checked = check_target(key, value, metrics)
+    if checked is None:
+        return ""
+    label, met = checked
+    return f"{label} — {'met' if met else '**not met**'}"
+
+
 REPOSITORY = re.search(r'repository = "([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
 
 

@@ -1,15 +1,26 @@
-"""Audio loading and features: waveforms, silence trimming, log-mel spectrograms and MFCCs.
+"""Audio: loading, the one waveform check, silence trimming, log-mel spectrograms, MFCCs and vocoders.
 
-I/O is soundfile (libsndfile), resampling and features are librosa — the course
-writes none of that signal processing itself. Conventions follow librosa:
-feature matrices are ``(n_features, n_frames)``; times are in seconds, rates in
-Hz, window and hop lengths in samples.
+I/O is soundfile (libsndfile), resampling and features are librosa, the WORLD vocoder is
+pyworld + pysptk — the course writes none of that signal processing itself. Conventions
+follow librosa: feature matrices are ``(n_features, n_frames)``; times are in seconds,
+rates in Hz, window and hop lengths in samples.
+
+* :func:`check_waveform` — the one check every public entry point that takes raw audio runs
+  (one exception type, :class:`AudioError`), with optional resampling.
+* :func:`load_audio`, :func:`trim_silence`, :func:`peak_normalize`, :func:`pad_or_crop`.
+* :func:`log_mel_spectrogram`, :func:`mfcc`, :func:`normalize_features`.
+* :func:`griffin_lim` — waveform from a mel spectrogram (mel inversion + Griffin & Lim 1984).
+* :func:`world_features`, :func:`world_synthesize` — the WORLD vocoder (Morise et al. 2016).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+#: Frame period of the WORLD analysis, in ms.
+FRAME_PERIOD_MS = 5.0
 
 
 class AudioError(ValueError):
@@ -25,6 +36,88 @@ def ms_to_samples(ms: float, sample_rate: int) -> int:
     400
     """
     return int(round(ms * sample_rate / 1000.0))
+
+
+def check_waveform(waveform, sample_rate, *, name: str = "waveform", target_rate: int | None = None,
+                   min_rate: int | None = None, max_rate: int | None = None, min_seconds: float = 0.0,
+                   max_seconds: float | None = None, silence_peak: float | None = None,
+                   dtype=np.float32) -> np.ndarray:
+    """Validate a mono waveform and optionally resample it: the one check of raw audio in the course.
+
+    Parameters
+    ----------
+    waveform : array-like, float, shape (n_samples,)
+        Mono audio, amplitudes in [-1, 1].
+    sample_rate : int
+        Its rate in Hz.
+    name : str
+        What to call the argument in error messages (e.g. ``"reference"``).
+    target_rate : int, optional
+        Resample to this rate in Hz (librosa, soxr_hq) when it differs.
+    min_rate, max_rate : int, optional
+        Accepted range of ``sample_rate`` in Hz (e.g. 8000: telephone-band audio lacks the
+        2–4 kHz band a model uses).
+    min_seconds, max_seconds : float, optional
+        Accepted duration range in seconds.
+    silence_peak : float, optional
+        Reject audio whose peak amplitude is below this (e.g. 1e-4, −80 dBFS).
+    dtype : numpy dtype
+        Of the returned array (float64 for pyworld).
+
+    Returns
+    -------
+    np.ndarray, shape (n_samples_out,)
+        At ``target_rate`` if given, else at ``sample_rate``; C-contiguous, of ``dtype``.
+
+    Raises
+    ------
+    AudioError
+        Not one-dimensional (stereo: average the channels first), integer or boolean samples
+        (int16 audio: divide by 32768 first), empty, NaN or infinite samples, a sample rate
+        that is not a positive integer or lies outside ``min_rate``–``max_rate``, too short
+        or too long, or silent. The message names ``name`` and the problem.
+
+    Examples
+    --------
+    >>> y = check_waveform(np.sin(np.linspace(0, 900, 16000)) * 0.5, 16000, target_rate=8000)
+    >>> y.shape, y.dtype
+    ((8000,), dtype('float32'))
+    """
+    y = np.asarray(waveform)
+    if y.ndim != 1:
+        raise AudioError(f"{name}: expected mono audio of shape (n_samples,), got shape {y.shape}; "
+                         "average the channels first (load_audio(..., mono=True) or y.mean(axis=0))")
+    if not np.issubdtype(y.dtype, np.floating):
+        raise AudioError(f"{name}: expected float samples in [-1, 1], got dtype {y.dtype}"
+                         + ("; divide int16 audio by 32768" if np.issubdtype(y.dtype, np.integer) else ""))
+    try:
+        rate_ok = not isinstance(sample_rate, bool) and float(sample_rate).is_integer() and sample_rate > 0
+    except (TypeError, ValueError):
+        rate_ok = False
+    if not rate_ok:
+        raise AudioError(f"sample_rate must be a positive whole number of Hz, got {sample_rate!r}")
+    sample_rate = int(sample_rate)
+    if (min_rate is not None and sample_rate < min_rate) or (max_rate is not None and sample_rate > max_rate):
+        span = f"{min_rate or 1}–{max_rate} Hz" if max_rate else f"≥ {min_rate} Hz"
+        raise AudioError(f"sample_rate {sample_rate} Hz is outside the supported {span}")
+    if y.size == 0:
+        raise AudioError(f"{name} is empty")
+    if not np.all(np.isfinite(y)):
+        raise AudioError(f"{name} contains NaN or infinite samples")
+    seconds = y.size / sample_rate
+    if seconds < min_seconds:
+        raise AudioError(f"{name} lasts {seconds:.3f} s, too short (need ≥ {min_seconds:g} s)")
+    if max_seconds is not None and seconds > max_seconds:
+        raise AudioError(f"{name} lasts {seconds:.1f} s, more than the {max_seconds:g} s accepted here; "
+                         "cut it into shorter pieces")
+    if silence_peak is not None and float(np.max(np.abs(y))) < silence_peak:
+        raise AudioError(f"{name} is silent (peak {float(np.max(np.abs(y))):.1e} < {silence_peak:.0e})")
+    if target_rate is not None and sample_rate != target_rate:
+        import librosa
+
+        y = librosa.resample(y.astype(np.float32), orig_sr=sample_rate, target_sr=target_rate,
+                             res_type="soxr_hq")
+    return np.ascontiguousarray(y, dtype=dtype)
 
 
 def _check_wav_complete(path: Path) -> None:
@@ -240,3 +333,151 @@ def normalize_features(x: np.ndarray, axis: int = -1, eps: float = 1e-5) -> np.n
     """
     x = np.asarray(x, dtype=np.float32)
     return (x - x.mean(axis=axis, keepdims=True)) / (x.std(axis=axis, keepdims=True) + eps)
+
+
+# ----------------------------------------------------------------------------- vocoders
+
+
+def griffin_lim(mel: np.ndarray, sample_rate: int, n_fft: int, hop_length: int, *, win_length: int | None = None,
+                fmin: float = 0.0, fmax: float | None = None, power: float = 2.0, n_iter: int = 32,
+                length: int | None = None, seed: int = 0) -> np.ndarray:
+    """Waveform from a mel spectrogram: mel inversion, then Griffin-Lim phase retrieval (librosa).
+
+    Parameters
+    ----------
+    mel : np.ndarray, float, shape (n_mels, n_frames)
+        Mel spectrogram of ``|STFT| ** power`` (librosa's ``melspectrogram`` layout, linear, not dB).
+    sample_rate : int
+        Hz.
+    n_fft, hop_length : int
+        STFT size and hop in samples, as used for the analysis.
+    win_length : int, optional
+        Window length in samples (default ``n_fft``).
+    fmin, fmax : float
+        Mel filter-bank edges in Hz (``fmax`` defaults to ``sample_rate / 2``).
+    power : float
+        The exponent of the magnitudes the mel spectrogram was made of (2: power, 1: magnitude).
+    n_iter : int
+        Griffin-Lim iterations.
+    length : int, optional
+        Samples of the output (default: what the frames span).
+    seed : int
+        Seed of the random initial phase, so the same input always gives the same waveform.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_samples,)
+
+    Notes
+    -----
+    D. Griffin, J. Lim, "Signal estimation from modified short-time Fourier transform",
+    IEEE Trans. ASSP 1984; mel inversion by non-negative least squares
+    (``librosa.feature.inverse.mel_to_stft``).
+    """
+    import librosa
+
+    magnitude = librosa.feature.inverse.mel_to_stft(np.asarray(mel), sr=sample_rate, n_fft=n_fft, power=power,
+                                                    fmin=fmin, fmax=fmax)
+    y = librosa.griffinlim(magnitude, n_iter=n_iter, hop_length=hop_length, win_length=win_length, n_fft=n_fft,
+                           length=length, random_state=seed)
+    return y.astype(np.float32)
+
+
+def mcep_alpha(sample_rate: int) -> float:
+    """All-pass constant α of the mel-cepstrum for ``sample_rate`` (0.42 at 16 kHz), via pysptk."""
+    import pysptk
+
+    return float(pysptk.util.mcepalpha(sample_rate))
+
+
+@dataclass
+class WorldFeatures:
+    """WORLD vocoder parameters of one utterance, frame period :data:`FRAME_PERIOD_MS`.
+
+    Attributes
+    ----------
+    f0 : np.ndarray, float64, shape (n_frames,)
+        Fundamental frequency in Hz; 0 in unvoiced frames.
+    mcep : np.ndarray, float64, shape (n_frames, order + 1)
+        Mel-cepstrum c0…c_order of the spectral envelope (α = :func:`mcep_alpha`).
+    bap : np.ndarray, float64, shape (n_frames, n_bands), or None
+        Band aperiodicity (pyworld's coded aperiodicity, dB); None if not analysed.
+    sample_rate : int
+        Hz.
+    fft_size : int
+        FFT size of the spectral envelope (samples).
+    """
+
+    f0: np.ndarray
+    mcep: np.ndarray
+    bap: np.ndarray
+    sample_rate: int
+    fft_size: int
+
+
+def world_features(waveform, sample_rate: int, order: int = 24, aperiodicity: bool = True) -> WorldFeatures:
+    """Analyse speech with WORLD (DIO + StoneMask F0, CheapTrick envelope, D4C aperiodicity).
+
+    Parameters
+    ----------
+    waveform : np.ndarray, float, shape (n_samples,)
+        Mono speech in [-1, 1].
+    sample_rate : int
+        Hz (16000 for CMU ARCTIC).
+    order : int
+        Mel-cepstrum order; ``mcep`` has ``order + 1`` coefficients (c0 is energy).
+    aperiodicity : bool
+        Also estimate band aperiodicity (D4C, about a quarter of the time). Without it
+        ``bap`` is None and the features cannot be synthesised.
+
+    Returns
+    -------
+    WorldFeatures
+
+    Raises
+    ------
+    AudioError
+        Empty, multi-channel or non-finite input (:func:`check_waveform`).
+
+    Notes
+    -----
+    M. Morise, F. Yokomori, K. Ozawa, "WORLD: a vocoder-based high-quality speech synthesis
+    system for real-time applications", IEICE Trans. 2016; mel-cepstrum by ``pysptk.sp2mc``.
+    """
+    import pysptk
+    import pyworld
+
+    y = check_waveform(waveform, sample_rate, dtype=np.float64)
+    f0, t = pyworld.dio(y, sample_rate, frame_period=FRAME_PERIOD_MS)
+    f0 = pyworld.stonemask(y, f0, t, sample_rate)
+    sp = pyworld.cheaptrick(y, f0, t, sample_rate)
+    fft_size = (sp.shape[1] - 1) * 2
+    mcep = pysptk.sp2mc(sp, order=order, alpha=mcep_alpha(sample_rate))
+    bap = pyworld.code_aperiodicity(pyworld.d4c(y, f0, t, sample_rate), sample_rate) if aperiodicity else None
+    return WorldFeatures(f0, mcep, bap, sample_rate, fft_size)
+
+
+def world_synthesize(features: WorldFeatures) -> np.ndarray:
+    """Synthesise a waveform from :class:`WorldFeatures` (pysptk ``mc2sp`` + ``pyworld.synthesize``).
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_samples,)
+        At ``features.sample_rate`` Hz, peak-limited to [-1, 1].
+
+    Raises
+    ------
+    ValueError
+        The features were analysed without aperiodicity.
+    """
+    import pysptk
+    import pyworld
+
+    if features.bap is None:
+        raise ValueError("these WORLD features have no aperiodicity (analysed with aperiodicity=False)")
+    sr, fft = features.sample_rate, features.fft_size
+    sp = pysptk.mc2sp(np.ascontiguousarray(features.mcep, dtype=np.float64), alpha=mcep_alpha(sr), fftlen=fft)
+    ap = pyworld.decode_aperiodicity(np.ascontiguousarray(features.bap, dtype=np.float64), sr, fft)
+    y = pyworld.synthesize(np.ascontiguousarray(features.f0, dtype=np.float64), sp, ap, sr,
+                           frame_period=FRAME_PERIOD_MS)
+    return np.clip(y, -1.0, 1.0).astype(np.float32)

@@ -17,6 +17,68 @@ from importlib import metadata
 
 from .config import build_dir, mode
 
+#: The course's quality targets (from the issues), declared once: the notebooks' result tables and the
+#: README (``benchmarks/readme.py``) read them here. ``key: (op, bound)`` with ``op`` ">=" or "<="; a bound
+#: is a number, or ``(factor, other_key)``: at most/least ``factor`` times another measured value of the
+#: same notebook.
+TARGETS = {
+    "photo_domains.test_accuracy": (">=", 0.95),
+    "fsdd_lstm.random_split_accuracy": (">=", 0.97),
+    "fsdd_lstm.loso_mean_accuracy": (">=", 0.90),
+    "digits.best_loso_accuracy": (">=", 0.95),
+    "ctc.wer": ("<=", 0.10),
+    "image_codec.bd_rate_vs_jpeg": ("<=", -10.0),
+    "speech_codec.kbps": ("<=", 8.0),
+    "speech_codec.stoi": (">=", 0.75),
+    "speech_codec.cer": ("<=", (2.0, "speech_codec.cer_original")),
+    "voice_conversion.mcd_db": ("<=", 6.5),
+    "voice_conversion.cer": ("<=", (2.0, "voice_conversion.cer_target")),
+    "voice_conversion.target_speaker_rate": (">=", 0.9),
+    "face_swap.swap_rate": (">=", 0.8),
+    "face_swap.identity_classifier_accuracy": (">=", 0.9),
+    "cyclegan.target_domain_rate_a2b": (">=", 0.8),
+    "cyclegan.target_domain_rate_b2a": (">=", 0.8),
+    "tts.cer": ("<=", (2.0, "tts.cer_real")),
+}
+
+
+def check_target(key: str, value: float, metrics: dict | None = None) -> tuple[str, bool] | None:
+    """Compare a measured value with its target in :data:`TARGETS`.
+
+    Parameters
+    ----------
+    key : str
+        The metric's key, e.g. ``"tts.cer"``.
+    value : float
+        The measured value.
+    metrics : dict, optional
+        The run's other metrics, needed for a bound relative to another key.
+
+    Returns
+    -------
+    (label, met) or None
+        ``label`` like ``"≤ 2 × `tts.cer_real` = 0.1663"`` or ``"≥ 0.8"``, and whether ``value``
+        meets it; None when ``key`` has no target, or its relative bound's other key is missing.
+
+    Examples
+    --------
+    >>> check_target("cyclegan.target_domain_rate_a2b", 0.85)
+    ('≥ 0.8', True)
+    """
+    if key not in TARGETS:
+        return None
+    op, bound = TARGETS[key]
+    if not isinstance(bound, tuple):
+        label = f"{bound:g}"
+    else:
+        factor, other = bound
+        if not metrics or other not in metrics:
+            return None
+        label, bound = f"{factor:g} × `{other}` = {factor * metrics[other]:.4g}", factor * metrics[other]
+    met = value >= bound if op == ">=" else value <= bound
+    return f"{'≥' if op == '>=' else '≤'} {label}", bool(met)
+
+
 VERSIONED = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "librosa", "soundfile", "pillow",
              "scikit-learn", "scikit-image")
 

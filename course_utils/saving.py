@@ -1,14 +1,16 @@
-"""Trained models: one atomic save and one load for every notebook, and the shipped weights' format.
+"""Trained models: the only weights folder, and one save/load pair for each of the two kinds of file.
 
-A notebook saves what it trained as ``<build>/models/<name>.keras`` (plus an optional
-``<name>.json`` of metadata such as class names); later notebooks and the public
-functions on raw input (``processing.classify_image``, ``recognition.recognize``…)
-load it from there. Files are written under a temporary name and moved into place,
-so a reader never sees a half-written model, even while another run is saving one.
+* **Models a notebook trains** are saved whole as ``<build>/models/<name>.keras`` (plus an optional
+  ``<name>.json`` of metadata such as class names) by :func:`save_model`; later notebooks and the
+  public functions on raw input (``processing.classify_image``, ``recognition.recognize``…) read
+  them with :func:`load_model`.
+* **Shipped weights** in :data:`WEIGHTS_DIR` (``course_utils/weights``: codecs, VAE, WaveNet, TTS,
+  CycleGAN) are written by :func:`save_weights` and read by :func:`load_weights` into a model the
+  caller built: float16 arrays in an ``.npz`` file, or Keras' own ``.weights.h5``, with the model's
+  configuration as JSON beside them.
 
-The weights shipped in ``course_utils/weights`` (codecs, VAE, WaveNet, TTS) are float16 arrays
-written by :func:`save_weights_f16` and read by :func:`load_weights_f16`, atomically too.
-Every writer goes through :func:`replacing`.
+Files are written under a temporary name and moved into place (:func:`replacing`), so a reader
+never sees a half-written file, even while another run is saving one.
 """
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from .config import build_dir
+
+#: The shipped weights (package data): the only weights folder of the course.
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 
 @contextlib.contextmanager
@@ -123,31 +128,79 @@ def load_model(name: str, writer: str, compile: bool = True):
     return keras.models.load_model(path, compile=compile), meta
 
 
-def save_weights_f16(model, path) -> Path:
-    """Save a Keras model's weights as float16 arrays (``np.savez_compressed``), atomically.
+def _config_path(path: Path) -> Path:
+    name = path.name
+    for suffix in (".weights.h5", ".npz"):
+        if name.endswith(suffix):
+            return path.with_name(name[: -len(suffix)] + ".json")
+    raise ValueError(f"{path}: weights files end in .npz (float16 arrays) or .weights.h5 (Keras)")
 
-    Half the size of float32; the shipped models' outputs change by far less than their
-    own quantisation or sampling noise. The file is written under a temporary name and
-    moved into place, so a training run stopped mid-checkpoint leaves the previous file intact.
+
+def save_weights(model, path, config: dict | None = None) -> Path:
+    """Save a Keras model's weights (and its configuration) atomically.
 
     Parameters
     ----------
     model : keras.Model
+        A built model.
     path : path
-        The ``.npz`` file to write (its folder is created).
+        ``<stem>.npz``: every weight as a float16 array (``np.savez_compressed``, in
+        ``model.get_weights()`` order) — half the size of float32, and the shipped models'
+        outputs change by far less than their own quantisation or sampling noise;
+        ``<stem>.weights.h5``: Keras' own format (float32, by layer).
+    config : dict, optional
+        JSON-serialisable settings needed to rebuild the model (hyperparameters, training
+        information), written as ``<stem>.json``. Both files are replaced only once both are
+        written, so a run stopped mid-checkpoint leaves the previous pair intact.
 
     Returns
     -------
     pathlib.Path
+        The weights file.
+
+    Raises
+    ------
+    ValueError
+        ``path`` has neither suffix.
+    TypeError
+        ``config`` is not JSON-serialisable (nothing is replaced then).
     """
     path = Path(path)
-    with replacing(path, ".npz") as tmp:
-        np.savez_compressed(tmp, *[np.asarray(w, np.float16) for w in model.get_weights()])
+    config_path = _config_path(path)
+    text = json.dumps(config, indent=1) if config is not None else None
+    suffix = ".npz" if path.name.endswith(".npz") else ".weights.h5"
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(replacing(path, suffix))
+        if text is not None:
+            tmp_config = stack.enter_context(replacing(config_path, ".json"))
+            tmp_config.write_text(text)
+        if suffix == ".npz":
+            np.savez_compressed(tmp, *[np.asarray(w, np.float16) for w in model.get_weights()])
+        else:
+            model.save_weights(tmp)
     return path
 
 
-def load_weights_f16(model, path) -> None:
-    """Load weights written by :func:`save_weights_f16` into a model of the same architecture (as float32).
+def read_config(path) -> dict | None:
+    """The JSON configuration saved beside a weights file by :func:`save_weights` (None if there is none)."""
+    config_path = _config_path(Path(path))
+    return json.loads(config_path.read_text()) if config_path.is_file() else None
+
+
+def load_weights(model, path) -> dict | None:
+    """Load weights written by :func:`save_weights` into a model of the same architecture.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Built with the same architecture (e.g. from :func:`read_config`'s settings).
+    path : path
+        The ``.npz`` or ``.weights.h5`` file; float16 arrays are loaded as float32.
+
+    Returns
+    -------
+    dict or None
+        The configuration saved beside the weights, if any.
 
     Raises
     ------
@@ -158,10 +211,15 @@ def load_weights_f16(model, path) -> None:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(path)
-    with np.load(path) as f:
-        arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
-    expected = [w.shape for w in model.get_weights()]
-    if [a.shape for a in arrays] != expected:
-        raise ValueError(f"{path}: {len(arrays)} arrays do not match the model's {len(expected)} weights")
-    model.set_weights([a.astype(np.float32) for a in arrays])
+        raise FileNotFoundError(f"{path}: no such weights file")
+    if path.name.endswith(".npz"):
+        with np.load(path) as f:
+            arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
+        expected = [w.shape for w in model.get_weights()]
+        if [a.shape for a in arrays] != expected:
+            raise ValueError(f"{path}: {len(arrays)} arrays do not match the model's {len(expected)} weights")
+        model.set_weights([a.astype(np.float32) for a in arrays])
+    else:
+        _config_path(path)
+        model.load_weights(path)
+    return read_config(path)

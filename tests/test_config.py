@@ -82,16 +82,33 @@ def test_float16_weights_round_trip_atomically_and_check_the_architecture(tmp_pa
     import keras
 
     model = _tiny_model()
-    path = saving.save_weights_f16(model, tmp_path / "sub" / "tiny.npz")
-    assert path.is_file() and sorted(os.listdir(path.parent)) == ["tiny.npz"]  # no temporary file left behind
+    path = saving.save_weights(model, tmp_path / "sub" / "tiny.npz")
+    assert path.is_file() and sorted(os.listdir(path.parent)) == ["tiny.npz"]
+    assert saving.read_config(path) is None  # no temporary file left behind
     copy = _tiny_model()
-    saving.load_weights_f16(copy, path)
+    assert saving.load_weights(copy, path) is None
     for a, b in zip(model.get_weights(), copy.get_weights()):
         assert b.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)  # float16 precision
     inputs = keras.Input((3,))
     other = keras.Model(inputs, keras.layers.Dense(5)(inputs))  # another architecture
     with pytest.raises(ValueError, match="tiny.npz"):
-        saving.load_weights_f16(other, path)
+        saving.load_weights(other, path)
     with pytest.raises(FileNotFoundError):
-        saving.load_weights_f16(copy, tmp_path / "missing.npz")
+        saving.load_weights(copy, tmp_path / "missing.npz")
+
+
+def test_weights_with_their_config_round_trip_in_both_formats(tmp_path):
+    for name in ("tiny.npz", "tiny.weights.h5"):
+        model = _tiny_model()
+        path = saving.save_weights(model, tmp_path / name, config={"units": 4})
+        assert saving.read_config(path) == {"units": 4}
+        copy = _tiny_model()
+        assert saving.load_weights(copy, path) == {"units": 4}
+        np.testing.assert_allclose(model.get_weights()[0], copy.get_weights()[0], rtol=1e-3, atol=1e-4)
+    assert sorted(os.listdir(tmp_path)) == ["tiny.json", "tiny.npz", "tiny.weights.h5"]
+    with pytest.raises(ValueError, match="suffix|end in"):
+        saving.save_weights(_tiny_model(), tmp_path / "tiny.bin")
+    with pytest.raises(TypeError):
+        saving.save_weights(_tiny_model(), tmp_path / "bad.npz", config={"x": object()})
+    assert not (tmp_path / "bad.npz").exists() and not (tmp_path / "bad.json").exists()

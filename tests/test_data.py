@@ -152,3 +152,45 @@ def test_photo_fallback_keeps_shapes(monkeypatch):
     assert set(photos.origin.values()) == {"fallback"}
     with pytest.raises(KeyError, match="unknown photo domain"):
         data.load_photo_domains(domains=("horse", "cow"))
+
+
+def test_package_layout_has_no_import_cycle_and_no_keras():
+    """data/ is a package whose submodules import each other in one direction; importing it loads no Keras."""
+    import ast
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = Path(data.__file__).parent
+    imports = {}
+    for path in folder.glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names.update([node.module] if node.module else [a.name for a in node.names])
+        imports[path.stem] = names
+    assert imports["registry"] == set() and imports["types"] == set()
+    assert "loaders" not in imports["fallback"] and imports["fallback"] == {"types"}
+    order = ["registry", "types", "fetch", "fallback", "loaders"]  # each imports only those before it
+    for i, name in enumerate(order):
+        assert imports[name] <= set(order[:i]), (name, imports[name])
+    assert set(order) | {"__init__"} == set(imports)
+    # every public name is defined in the submodule that owns it, once, and re-exported here
+    owners = {"registry": ["DataSet", "DATA_HUB", "register"],
+              "fetch": ["DataError", "DataUnavailableError", "ChecksumError", "FallbackDataWarning", "mirror_dir",
+                        "cache_dir", "offline", "Located", "validate_layout", "locate", "describe",
+                        "fallback_notice"],
+              "types": ["SpokenDigits", "PhotoDomains", "ArcticSpeech", "Faces", "ImageSet"],
+              "loaders": ["load_fsdd", "load_photo_domains", "load_arctic", "read_arctic_prompts", "load_olivetti",
+                          "load_lfw_people", "load_kodak"]}
+    for module, names in owners.items():
+        for name in names:
+            obj = getattr(data, name)
+            assert getattr(obj, "__module__", f"course_utils.data.{module}") == f"course_utils.data.{module}", name
+    assert data.fallback.__name__ == "course_utils.data.fallback" and data.fetch.__name__ == "course_utils.data.fetch"
+    assert data.fetch.fetch.__module__ == "course_utils.data.fetch"
+    assert data.fallback.DIGIT_WORDS is data.DIGIT_WORDS and data.DIGIT_WORDS[7] == "seven"
+    code = ("import sys, course_utils.data; "
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,11 +1,13 @@
-"""Speech measurements: the independent listener, WORLD features, MCD, F0 RMSE, LSD, STOI."""
+"""Speech measurements (course_utils.metrics.speech) and the WORLD vocoder (course_utils.audio)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from course_utils import speech_eval as se
-from course_utils.fallback import espeak_say
+from course_utils import audio
+from course_utils import metrics as se
+from course_utils.audio import AudioError
+from course_utils.data.fallback import espeak_say
 
 
 @pytest.fixture(scope="module")
@@ -27,20 +29,24 @@ def test_pocketsphinx_hears_clear_speech_and_errors_are_pooled():
     cer, wer = se.error_rates(["one two three four five"], [hyp])
     assert cer < 0.35 and wer < 0.5, hyp  # robotic eSpeak speech: a generous bound shows the listener works
     assert se.error_rates(["a b"], ["a b"]) == (0.0, 0.0)
+    rates = se.error_rates(["407", "12"], ["47", "12"], characters_as_words=True)
+    assert rates.wer == pytest.approx(1 / 5) and rates.cer == pytest.approx(1 / 5)
+    with pytest.raises(ValueError, match="2 references but 1"):
+        se.error_rates(["a", "b"], ["a"])
     assert isinstance(se.transcribe_pocketsphinx(np.zeros(16000, np.float32), 16000), str)
     cer_noise, _ = se.recognizer_cer([np.random.default_rng(0).normal(0, 0.3, 16000)], ["hello world"], 16000)
     assert cer_noise > 0.5
-    with pytest.raises(se.SpeechEvalError, match="mono"):
+    with pytest.raises(AudioError, match="mono"):
         se.transcribe_pocketsphinx(np.zeros((2, 100)), 16000)
-    with pytest.raises(se.SpeechEvalError, match="empty"):
+    with pytest.raises(AudioError, match="empty"):
         se.transcribe_pocketsphinx(np.zeros(0), 16000)
 
 
 def test_world_round_trip_and_distances(sentence):
-    f = se.world_features(sentence, 16000, order=24)
+    f = audio.world_features(sentence, 16000, order=24)
     assert f.mcep.shape[1] == 25 and len(f.f0) == len(f.mcep) == len(f.bap)
     assert (f.f0 > 0).mean() > 0.3  # voiced speech
-    y = se.world_synthesize(f)
+    y = audio.world_synthesize(f)
     assert abs(len(y) - len(sentence)) < 0.01 * 16000 + 200
     assert se.mcd_frames(f.mcep, f.mcep) == 0.0
     assert se.mel_cepstral_distortion(sentence, y, 16000) < 5.0  # analysis/synthesis, same speaker
@@ -50,9 +56,9 @@ def test_world_round_trip_and_distances(sentence):
     assert se.log_spectral_distance(sentence, louder, 16000) > 1.0
     assert se.f0_rmse(f.f0, f.f0) == 0.0
     assert abs(se.f0_rmse(f.f0, np.where(f.f0 > 0, f.f0 + 10, 0)) - 10) < 1e-9
-    with pytest.raises(se.SpeechEvalError, match="aligned"):
+    with pytest.raises(ValueError, match="aligned"):
         se.f0_rmse(f.f0, f.f0[:-1])
-    with pytest.raises(se.SpeechEvalError, match="equal lengths"):
+    with pytest.raises(ValueError, match="equal lengths"):
         se.mcd_frames(f.mcep, f.mcep[:-3], align=False)
 
 
@@ -70,11 +76,29 @@ def test_pocketsphinx_vocabulary_grammar():
 
     y, rate = espeak_say("four zero seven", "en-us", rate_wpm=120)
     digits = rec.pocketsphinx_digits(y, rate)
-    assert digits.isdigit() and rec.error_rates(["407"], [digits])["wer"] <= 1 / 3, digits
+    assert digits.isdigit() and se.error_rates(["407"], [digits], characters_as_words=True).wer <= 1 / 3, digits
     one, rate = espeak_say("seven", "en-us", rate_wpm=120)
     assert rec.pocketsphinx_digits(one, rate, sequence=False) == "7"
     # the grammar admits nothing but its words, even for a sentence outside it
     words = se.transcribe_pocketsphinx(*espeak_say("hello world", "en-us"), vocabulary=("yes", "no"))
     assert set(words.split()) <= {"yes", "no"}
-    with pytest.raises(se.SpeechEvalError, match="dictionary"):
+    with pytest.raises(ValueError, match="dictionary"):
         se.transcribe_pocketsphinx(y, rate, vocabulary=("seven", "qzxvbn"))
+
+
+def test_psnr_reductions():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-9, 10, a.shape), 0, 255).astype(np.uint8)
+    b[0] = a[0] // 2  # one image much worse: the mean of PSNRs and the pooled PSNR differ
+    each = se.psnr(a, b, reduction="none")
+    assert each.shape == (3,) and se.psnr(a[1], b[1]) == pytest.approx(each[1])
+    assert se.psnr(a, b, reduction="mean") == pytest.approx(each.mean())
+    mse = np.mean((a.astype(float) - b) ** 2)
+    assert se.psnr(a, b, reduction="pooled") == pytest.approx(10 * np.log10(255 ** 2 / mse))
+    assert se.psnr(a, b, reduction="pooled") < se.psnr(a, b, reduction="mean")
+    assert se.psnr(a[0], a[0]) == float("inf")
+    with pytest.raises(ValueError, match="reduction"):
+        se.psnr(a, b)
+    with pytest.raises(ValueError, match="shape"):
+        se.psnr(a, b[:2], reduction="mean")

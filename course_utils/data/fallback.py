@@ -9,6 +9,12 @@ use them print a loud notice (:func:`course_utils.data.fallback_notice`).
   voices, speaking rates and pitches; each voice plays the role of a speaker.
 * Photo domains: random crops, flips and colour jitter of one of
   scikit-image's bundled photos per domain.
+* Parallel read speech (CMU ARCTIC's stand-in): the Harvard sentences read by
+  one eSpeak NG voice per speaker.
+* Test photographs (Kodak's stand-in): scikit-image's bundled colour photographs.
+
+The stand-ins build the containers of :mod:`course_utils.data.types`; this module
+never imports the loaders (:mod:`course_utils.data.loaders` imports it).
 """
 from __future__ import annotations
 
@@ -17,7 +23,8 @@ import os
 
 import numpy as np
 
-DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+from .types import DIGIT_WORDS, ArcticSpeech, ImageSet, SpokenDigits
+
 #: eSpeak NG voice (+variant) playing each stand-in "speaker".
 ESPEAK_VOICES = {"espeak_en": "en", "espeak_us": "en-us", "espeak_f3": "en+f3", "espeak_m3": "en+m3",
                  "espeak_f4": "en-us+f4", "espeak_scot": "en-gb-scotland"}
@@ -149,7 +156,7 @@ def synthetic_spoken_digits(sample_rate: int = 8000, per_digit_speaker: int = 10
 
     Returns
     -------
-    course_utils.data.SpokenDigits
+    course_utils.data.types.SpokenDigits
         ``origin == "fallback"``; speakers are the keys of ``voices``.
 
     Raises
@@ -158,8 +165,6 @@ def synthetic_spoken_digits(sample_rate: int = 8000, per_digit_speaker: int = 10
         eSpeak NG cannot be loaded, or a voice is unknown.
     """
     import librosa
-
-    from .data import SpokenDigits
 
     rng = np.random.default_rng(seed)
     waveforms, labels, speakers, files = [], [], [], []
@@ -198,7 +203,7 @@ def synthetic_photos(domain: str, n: int, image_size: int, seed: int = 0) -> lis
     import skimage.data
     from PIL import Image, ImageEnhance
 
-    from .images import resize_center_crop, to_rgb
+    from ..images import resize_center_crop, to_rgb
 
     photo = to_rgb(Image.fromarray(getattr(skimage.data, PHOTO_STAND_INS[domain])()))
     rng = np.random.default_rng(seed)
@@ -256,12 +261,10 @@ def synthetic_parallel_speech(speakers=("slt",), sample_rate: int = 16000, limit
 
     Returns
     -------
-    course_utils.data.ArcticSpeech
+    course_utils.data.types.ArcticSpeech
         With ``origin="fallback"`` and ids ``"harvard_01"``….
     """
     import librosa
-
-    from .data import ArcticSpeech
 
     rng = np.random.default_rng(seed)
     texts = HARVARD_SENTENCES[:limit] if limit is not None else list(HARVARD_SENTENCES)
@@ -276,3 +279,27 @@ def synthetic_parallel_speech(speakers=("slt",), sample_rate: int = 16000, limit
         waveforms[speaker] = waves
         files[speaker] = [f"fallback:espeak:{voice}:{i}" for i in ids]
     return ArcticSpeech(ids, texts, waveforms, files, sample_rate, "fallback")
+
+
+#: scikit-image's bundled colour photographs standing in for the Kodak suite, in this order.
+TEST_IMAGE_STAND_INS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "colorwheel")
+
+
+def stand_in_test_images(limit: int | None = None) -> ImageSet:
+    """A stand-in for the Kodak suite: scikit-image's bundled colour photographs (sizes differ).
+
+    Parameters
+    ----------
+    limit : int, optional
+        Keep the first ``limit`` photographs of :data:`TEST_IMAGE_STAND_INS`.
+
+    Returns
+    -------
+    course_utils.data.types.ImageSet
+        uint8 RGB images, ``origin="fallback"``, files ``"skimage.data.<name>"``.
+    """
+    import skimage.data
+
+    names = list(TEST_IMAGE_STAND_INS)[:limit]
+    images = [np.ascontiguousarray(getattr(skimage.data, n)()[..., :3]) for n in names]
+    return ImageSet(images, names, [f"skimage.data.{n}" for n in names], "fallback")

@@ -1,45 +1,39 @@
-"""Measuring speech the way the field does: an independent listener, vocoder features, distances.
+"""Measuring speech the way the field does: an independent listener and distances.
 
-Shared by the compression (02), conversion (03) and synthesis (05) notebooks, so that every
-speech model in the course is scored by the same code:
+Shared by the compression (02), conversion (03), recognition (04) and synthesis (05) notebooks,
+so that every speech model in the course is scored by the same code:
 
 * **Intelligibility** — :func:`transcribe_pocketsphinx` runs CMU PocketSphinx with the US-English
-  acoustic model, dictionary and language model that ship inside the ``pocketsphinx`` wheel. It was
-  trained on none of the course's data, so it is an independent listener. :func:`recognizer_cer`
-  turns its transcripts into a character error rate (CER) with jiwer.
-* **WORLD features** — :func:`world_features` wraps pyworld (Morise et al. 2016) and pysptk:
-  F0 (Hz), mel-cepstrum (all-pass constant α for the sample rate) and band aperiodicity.
+  acoustic model, dictionary and language model that ship inside the ``pocketsphinx`` wheel (or a
+  JSGF grammar of a few words). It was trained on none of the course's data, so it is an
+  independent listener. :func:`error_rates` gives CER and WER (jiwer); :func:`recognizer_cer`
+  scores a set of waveforms against their prompts.
 * **Distances** — :func:`mel_cepstral_distortion` (MCD, Kubichek 1993, DTW-aligned),
   :func:`f0_rmse`, :func:`log_spectral_distance` and :func:`stoi` (Taal et al. 2011, via pystoi).
+  The WORLD features they use are :func:`course_utils.audio.world_features`.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
+from ..audio import WorldFeatures, check_waveform, world_features
+
 #: PocketSphinx's acoustic model expects 16 kHz audio.
 POCKETSPHINX_RATE = 16000
-#: Frame period of the WORLD analysis, in ms.
-FRAME_PERIOD_MS = 5.0
 
 
-class SpeechEvalError(ValueError):
-    """A waveform that cannot be measured (empty, not mono, not finite, wrong rate)."""
+class ErrorRates(NamedTuple):
+    """Character and word error rate of a set of hypotheses, pooled over the set.
 
+    (substitutions + deletions + insertions) / reference length; 0 is perfect, can exceed 1.
+    """
 
-def _check_waveform(waveform, name: str = "waveform") -> np.ndarray:
-    y = np.asarray(waveform)
-    if y.ndim != 1:
-        raise SpeechEvalError(f"{name} must be mono, shape (n_samples,); got shape {y.shape}")
-    if y.size == 0:
-        raise SpeechEvalError(f"{name} is empty")
-    y = y.astype(np.float64)
-    if not np.all(np.isfinite(y)):
-        raise SpeechEvalError(f"{name} contains NaN or infinite samples")
-    return y
+    cer: float
+    wer: float
 
 
 # ----------------------------------------------------------------------------- the listener
@@ -53,7 +47,7 @@ def _decoder(vocabulary: tuple | None = None, sequence: bool = True):
     if vocabulary is not None:
         missing = [w for w in vocabulary if decoder.lookup_word(w) is None]
         if missing or not vocabulary:
-            raise SpeechEvalError(f"vocabulary words not in PocketSphinx's dictionary: {missing or '(empty)'}")
+            raise ValueError(f"vocabulary words not in PocketSphinx's dictionary: {missing or '(empty)'}")
         words = "( " + " | ".join(vocabulary) + " )" + ("+" if sequence else "")
         decoder.add_jsgf_string("vocabulary", f"#JSGF V1.0;\ngrammar vocabulary;\npublic <utterance> = {words};\n")
         decoder.activate_search("vocabulary")
@@ -94,19 +88,17 @@ def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequenc
 
     Raises
     ------
-    SpeechEvalError
-        Empty, multi-channel or non-finite input, or a vocabulary word the dictionary lacks.
+    AudioError
+        Empty, multi-channel or non-finite input, or a bad sample rate (:func:`~course_utils.audio.check_waveform`).
+    ValueError
+        A vocabulary word the dictionary lacks.
 
     Notes
     -----
     PocketSphinx 5 (CMU Sphinx, Huggins-Daines et al. 2006) with the ``en-us`` model that ships
     in its wheel: about 0.25 × real time on one CPU core.
     """
-    import librosa
-
-    y = _check_waveform(waveform)
-    if sample_rate != POCKETSPHINX_RATE:
-        y = librosa.resample(y, orig_sr=sample_rate, target_sr=POCKETSPHINX_RATE, res_type="soxr_hq")
+    y = check_waveform(waveform, sample_rate, target_rate=POCKETSPHINX_RATE, dtype=np.float64)
     pcm = (np.clip(y, -1.0, 1.0) * 32767).astype(np.int16)
     decoder = _decoder(None if vocabulary is None else tuple(vocabulary), bool(sequence))
     decoder.start_utt()
@@ -131,8 +123,54 @@ def error_rates(references, hypotheses) -> tuple[float, float]:
     refs = [normalize_text(r) for r in references]
     hyps = [normalize_text(h) for h in hypotheses]
     if not refs or any(not r for r in refs):
-        raise SpeechEvalError("every reference text must contain at least one word")
+        raise ValueError("every reference text must contain at least one word")
     return float(jiwer.cer(refs, hyps)), float(jiwer.wer(refs, hyps))
+
+
+def error_rates(references, hypotheses, *, characters_as_words: bool = False) -> ErrorRates:
+    """Character and word error rates of ``hypotheses`` against ``references`` (jiwer), pooled over all pairs.
+
+    Both lists are normalised with :func:`normalize_text` first.
+
+    Parameters
+    ----------
+    references, hypotheses : sequence of str
+        Same length; every reference must hold at least one word.
+    characters_as_words : bool
+        Score every character as a word for the WER — for digit strings, ``"407"`` counts as
+        ``"4 0 7"`` (three words).
+
+    Returns
+    -------
+    ErrorRates
+        ``(cer, wer)``, a named tuple.
+
+    Raises
+    ------
+    ValueError
+        Different numbers of references and hypotheses, or an empty reference.
+
+    Examples
+    --------
+    >>> error_rates(["4 0 7"], ["4 7"]).wer
+    0.3333333333333333
+    >>> error_rates(["407"], ["47"], characters_as_words=True).wer
+    0.3333333333333333
+    """
+    import jiwer
+
+    refs = [normalize_text(r) for r in references]
+    hyps = [normalize_text(h) for h in hypotheses]
+    if len(refs) != len(hyps):
+        raise ValueError(f"{len(refs)} references but {len(hyps)} hypotheses")
+    if not refs or any(not r for r in refs):
+        raise ValueError("every reference text must contain at least one word")
+    if characters_as_words:
+        words = lambda texts: [" ".join(t.replace(" ", "")) for t in texts]  # noqa: E731 - "407" -> "4 0 7"
+        refs_w, hyps_w = words(refs), words(hyps)
+        refs_c, hyps_c = [r.replace(" ", "") for r in refs], [h.replace(" ", "") for h in hyps]
+        return ErrorRates(float(jiwer.cer(refs_c, hyps_c)), float(jiwer.wer(refs_w, hyps_w)))
+    return ErrorRates(float(jiwer.cer(refs, hyps)), float(jiwer.wer(refs, hyps)))
 
 
 def recognizer_cer(waveforms, texts, sample_rate: int) -> tuple[float, list]:
@@ -154,108 +192,10 @@ def recognizer_cer(waveforms, texts, sample_rate: int) -> tuple[float, list]:
         What the recogniser heard, one per waveform.
     """
     if len(waveforms) != len(texts):
-        raise SpeechEvalError(f"{len(waveforms)} waveforms but {len(texts)} texts")
+        raise ValueError(f"{len(waveforms)} waveforms but {len(texts)} texts")
     hyps = [transcribe_pocketsphinx(y, sample_rate) for y in waveforms]
     cer, _ = error_rates(texts, hyps)
     return cer, hyps
-
-
-# ----------------------------------------------------------------------------- WORLD features
-
-
-def mcep_alpha(sample_rate: int) -> float:
-    """All-pass constant α of the mel-cepstrum for ``sample_rate`` (0.42 at 16 kHz), via pysptk."""
-    import pysptk
-
-    return float(pysptk.util.mcepalpha(sample_rate))
-
-
-@dataclass
-class WorldFeatures:
-    """WORLD vocoder parameters of one utterance, frame period :data:`FRAME_PERIOD_MS`.
-
-    Attributes
-    ----------
-    f0 : np.ndarray, float64, shape (n_frames,)
-        Fundamental frequency in Hz; 0 in unvoiced frames.
-    mcep : np.ndarray, float64, shape (n_frames, order + 1)
-        Mel-cepstrum c0…c_order of the spectral envelope (α = :func:`mcep_alpha`).
-    bap : np.ndarray, float64, shape (n_frames, n_bands), or None
-        Band aperiodicity (pyworld's coded aperiodicity, dB); None if not analysed.
-    sample_rate : int
-        Hz.
-    fft_size : int
-        FFT size of the spectral envelope (samples).
-    """
-
-    f0: np.ndarray
-    mcep: np.ndarray
-    bap: np.ndarray
-    sample_rate: int
-    fft_size: int
-
-
-def world_features(waveform, sample_rate: int, order: int = 24, aperiodicity: bool = True) -> WorldFeatures:
-    """Analyse speech with WORLD (DIO + StoneMask F0, CheapTrick envelope, D4C aperiodicity).
-
-    Parameters
-    ----------
-    waveform : np.ndarray, float, shape (n_samples,)
-        Mono speech in [-1, 1].
-    sample_rate : int
-        Hz (16000 for CMU ARCTIC).
-    order : int
-        Mel-cepstrum order; ``mcep`` has ``order + 1`` coefficients (c0 is energy).
-    aperiodicity : bool
-        Also estimate band aperiodicity (D4C, about a quarter of the time). Without it
-        ``bap`` is None and the features cannot be synthesised.
-
-    Returns
-    -------
-    WorldFeatures
-
-    Raises
-    ------
-    SpeechEvalError
-        Empty, multi-channel or non-finite input.
-
-    Notes
-    -----
-    M. Morise, F. Yokomori, K. Ozawa, "WORLD: a vocoder-based high-quality speech synthesis
-    system for real-time applications", IEICE Trans. 2016; mel-cepstrum by ``pysptk.sp2mc``.
-    """
-    import pysptk
-    import pyworld
-
-    y = _check_waveform(waveform)
-    f0, t = pyworld.dio(y, sample_rate, frame_period=FRAME_PERIOD_MS)
-    f0 = pyworld.stonemask(y, f0, t, sample_rate)
-    sp = pyworld.cheaptrick(y, f0, t, sample_rate)
-    fft_size = (sp.shape[1] - 1) * 2
-    mcep = pysptk.sp2mc(sp, order=order, alpha=mcep_alpha(sample_rate))
-    bap = pyworld.code_aperiodicity(pyworld.d4c(y, f0, t, sample_rate), sample_rate) if aperiodicity else None
-    return WorldFeatures(f0, mcep, bap, sample_rate, fft_size)
-
-
-def world_synthesize(features: WorldFeatures) -> np.ndarray:
-    """Synthesise a waveform from :class:`WorldFeatures` (pysptk ``mc2sp`` + ``pyworld.synthesize``).
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n_samples,)
-        At ``features.sample_rate`` Hz, peak-limited to [-1, 1].
-    """
-    import pysptk
-    import pyworld
-
-    if features.bap is None:
-        raise SpeechEvalError("these WORLD features have no aperiodicity (analysed with aperiodicity=False)")
-    sr, fft = features.sample_rate, features.fft_size
-    sp = pysptk.mc2sp(np.ascontiguousarray(features.mcep, dtype=np.float64), alpha=mcep_alpha(sr), fftlen=fft)
-    ap = pyworld.decode_aperiodicity(np.ascontiguousarray(features.bap, dtype=np.float64), sr, fft)
-    y = pyworld.synthesize(np.ascontiguousarray(features.f0, dtype=np.float64), sp, ap, sr,
-                           frame_period=FRAME_PERIOD_MS)
-    return np.clip(y, -1.0, 1.0).astype(np.float32)
 
 
 # ----------------------------------------------------------------------------- distances
@@ -309,7 +249,7 @@ def mcd_frames(mcep_ref: np.ndarray, mcep_test: np.ndarray, align: bool = True) 
         ia, ib = dtw_path(a, b)
         a, b = a[ia], b[ib]
     elif len(a) != len(b):
-        raise SpeechEvalError(f"unaligned MCD needs equal lengths, got {len(a)} and {len(b)} frames")
+        raise ValueError(f"unaligned MCD needs equal lengths, got {len(a)} and {len(b)} frames")
     return float(np.mean(10.0 / np.log(10.0) * np.sqrt(2.0 * np.sum((a - b) ** 2, axis=1))))
 
 
@@ -352,7 +292,7 @@ def f0_rmse(f0_ref: np.ndarray, f0_test: np.ndarray) -> float:
     """
     f0_ref, f0_test = np.asarray(f0_ref), np.asarray(f0_test)
     if f0_ref.shape != f0_test.shape:
-        raise SpeechEvalError(f"F0 tracks must be aligned: shapes {f0_ref.shape} and {f0_test.shape}")
+        raise ValueError(f"F0 tracks must be aligned: shapes {f0_ref.shape} and {f0_test.shape}")
     both = (f0_ref > 0) & (f0_test > 0)
     return float(np.sqrt(np.mean((f0_ref[both] - f0_test[both]) ** 2))) if both.any() else float("nan")
 
@@ -377,7 +317,7 @@ def log_spectral_distance(reference, test, sample_rate: int, n_fft: int | None =
     """
     import librosa
 
-    x, y = _check_waveform(reference, "reference"), _check_waveform(test, "test")
+    x, y = check_waveform(reference, sample_rate, name="reference", dtype=np.float64), check_waveform(test, sample_rate, name="test", dtype=np.float64)
     n = min(len(x), len(y))
     n_fft = n_fft or int(2 ** np.ceil(np.log2(0.032 * sample_rate)))
     hop_length = hop_length or n_fft // 4
@@ -395,6 +335,6 @@ def stoi(reference, test, sample_rate: int) -> float:
     """
     from pystoi import stoi as _stoi
 
-    x, y = _check_waveform(reference, "reference"), _check_waveform(test, "test")
+    x, y = check_waveform(reference, sample_rate, name="reference", dtype=np.float64), check_waveform(test, sample_rate, name="test", dtype=np.float64)
     n = min(len(x), len(y))
     return float(_stoi(x[:n], y[:n], sample_rate, extended=False))

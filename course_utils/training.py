@@ -1,0 +1,97 @@
+"""The one training loop of the course's hand-written training steps: a fixed number of steps or a time budget.
+
+The image codec, the VAE and the WaveNet are trained by a custom ``tf.function`` step (their losses
+are not a plain ``model.fit``); :func:`train_steps` runs such a step, keeps the history, prints
+progress, drops the learning rate once for a last, quieter phase, and stops when the wall-clock
+budget is spent — so a learner's laptop and the CI machine train for the same time, whatever
+their speed.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+
+def train_steps(step: Callable, batch: Callable, steps: int, *, max_seconds: float | None = None,
+                record_every: int | None = None, log_every: int = 0, describe: Callable | None = None,
+                optimizer=None, learning_rate: float | None = None, decay_at: float | None = None,
+                decay_by: float | None = None) -> dict:
+    """Run ``step(*batch(i))`` for i = 1 … ``steps``, or until ``max_seconds`` of wall time have passed.
+
+    Parameters
+    ----------
+    step : callable
+        One optimisation step; returns a dict of scalar metrics (tensors or floats), e.g.
+        ``{"loss": loss, "bpp": bpp}``.
+    batch : callable
+        ``batch(i) -> tuple``: the arguments of step ``i`` (1-based). It is called once per step,
+        in order, so a generator's random draws happen in the same order as in a hand-written loop.
+    steps : int
+        Most steps to run.
+    max_seconds : float, optional
+        Stop after the step during which this much wall time (seconds) has passed.
+    record_every : int, optional
+        Append the means of each metric over every this many steps (and at step ``steps``) to the
+        history (default: ``max(1, steps // 50)``). A run stopped by ``max_seconds`` keeps the records
+        made so far.
+    log_every : int
+        Print a line every this many steps and at the last one (0: silent).
+    describe : callable, optional
+        ``describe(means) -> str``, the metrics part of a printed line (default ``"loss 0.123"``
+        style for every metric).
+    optimizer : keras.optimizers.Optimizer, optional
+        With ``learning_rate``, ``decay_at`` and ``decay_by``: its learning rate is set to
+        ``learning_rate * decay_by`` once, at step ``int(decay_at * steps)`` or as soon as
+        ``decay_at * max_seconds`` have passed, whichever comes first.
+    learning_rate, decay_at, decay_by : float, optional
+
+    Returns
+    -------
+    dict
+        ``step`` (the step at each record), one list per metric (means per record), ``seconds``
+        (wall time) and, if the learning rate was dropped, ``decayed`` (the step where it was).
+
+    Raises
+    ------
+    ValueError
+        ``steps`` < 1, or a decay set without its optimizer, learning rate and factor.
+
+    Examples
+    --------
+    >>> history = train_steps(lambda x: {"loss": x * x}, lambda i: (1.0 / i,), steps=4, record_every=2)
+    >>> history["step"], [round(v, 3) for v in history["loss"]]
+    ([2, 4], [0.625, 0.087])
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    decaying = decay_at is not None
+    if decaying and (optimizer is None or learning_rate is None or decay_by is None):
+        raise ValueError("decay_at needs optimizer, learning_rate and decay_by")
+    record_every = record_every or max(1, steps // 50)
+    describe = describe or (lambda means: ", ".join(f"{k} {v:.3f}" for k, v in means.items()))
+    history: dict = {"step": []}
+    acc: dict = {}
+    start = time.perf_counter()
+    for i in range(1, steps + 1):
+        if decaying and "decayed" not in history:
+            late = i == int(decay_at * steps) or (max_seconds and time.perf_counter() - start > decay_at * max_seconds)
+            if late:
+                optimizer.learning_rate.assign(learning_rate * decay_by)
+                history["decayed"] = i
+        out = step(*batch(i))
+        for name, value in out.items():
+            acc.setdefault(name, []).append(float(value))
+        if i % record_every == 0 or i == steps:
+            means = {name: float(np.mean(values)) for name, values in acc.items()}
+            acc = {}
+            history["step"].append(i)
+            for name, value in means.items():
+                history.setdefault(name, []).append(value)
+            if log_every and (i % log_every == 0 or i == steps):
+                print(f"  step {i:>5}/{steps}: {describe(means)} ({time.perf_counter() - start:.0f} s)", flush=True)
+        if max_seconds is not None and time.perf_counter() - start > max_seconds:
+            break
+    history["seconds"] = time.perf_counter() - start
+    return history

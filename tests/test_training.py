@@ -1,0 +1,48 @@
+"""The one training loop: records means, logs, decays the learning rate once, and keeps to its time budget."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from course_utils import training
+
+
+class _Rate:
+    def __init__(self, value):
+        self.value = value
+
+    def assign(self, value):
+        self.value = value
+
+
+class _Optimizer:
+    def __init__(self, lr):
+        self.learning_rate = _Rate(lr)
+
+
+def test_records_means_logs_and_decays_once(capsys):
+    seen, lrs = [], []
+    opt = _Optimizer(1.0)
+
+    def step(x):
+        lrs.append(opt.learning_rate.value)
+        return {"loss": x}
+
+    history = training.train_steps(step, lambda i: (seen.append(i) or float(i),), steps=10, record_every=4,
+                                   log_every=4, optimizer=opt, learning_rate=1.0, decay_at=0.7, decay_by=0.25)
+    assert seen == list(range(1, 11))
+    assert history["step"] == [4, 8, 10] and history["loss"] == [2.5, 6.5, 9.5]
+    assert history["decayed"] == 7 and lrs == [1.0] * 6 + [0.25] * 4
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and out[0].startswith("  step     4/10: loss 2.500")
+
+
+def test_stops_at_the_time_budget_and_checks_arguments():
+    history = training.train_steps(lambda: time.sleep(0.02) or {"loss": 1.0}, lambda i: (), steps=1000,
+                                   record_every=2, max_seconds=0.1)
+    assert 2 <= history["step"][-1] < 20 and 0.1 < history["seconds"] < 2.0  # stopped early
+    with pytest.raises(ValueError, match="steps"):
+        training.train_steps(lambda: {}, lambda i: (), steps=0)
+    with pytest.raises(ValueError, match="decay_at"):
+        training.train_steps(lambda: {}, lambda i: (), steps=3, decay_at=0.5)
