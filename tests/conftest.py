@@ -7,6 +7,7 @@ import io
 import os
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,11 +82,15 @@ def tar_gz_bytes(folder: Path, arcname: str) -> bytes:
 
 
 class ArchiveServer:
-    """Serves ``files`` (name -> bytes) on 127.0.0.1; names in ``truncate`` send half and hang up."""
+    """Serves ``files`` (name -> bytes) on 127.0.0.1; names in ``truncate`` send half and hang up.
+
+    ``delay`` (seconds) holds every response back, so that concurrent downloads overlap.
+    """
 
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.truncate: set[str] = set()
+        self.delay = 0.0
         self.requests: list[str] = []
         server = self
 
@@ -93,6 +98,7 @@ class ArchiveServer:
             def do_GET(self):
                 name = self.path.lstrip("/")
                 server.requests.append(name)
+                time.sleep(server.delay)
                 body = server.files.get(name)
                 if body is None:
                     self.send_error(404)

@@ -12,6 +12,12 @@
    moved into the cache in one atomic rename, so an interrupted run never
    leaves a half-written cache. Skipped when ``COURSE_OFFLINE=1``.
 
+Processes sharing one cache (a classroom's notebooks starting at once) take turns:
+the download of a data set holds the file lock ``<cache>/<name>.lock``
+(:mod:`filelock`) from the check of the cache to the rename, so one process
+downloads and the others wait, then find the finished folder. A wait longer
+than :data:`LOCK_TIMEOUT` seconds is a :class:`DataError` naming the lock file.
+
 :func:`fallback_notice` is the loud banner the loaders print when they use a generated
 stand-in (:mod:`course_utils.data.fallback`) instead.
 """
@@ -30,7 +36,7 @@ from .registry import DataSet, lookup
 
 
 class DataError(RuntimeError):
-    """A data set is present but malformed (missing files, unreadable file)."""
+    """A data set is present but malformed (missing files, unreadable file), or its cache stays locked."""
 
 
 class DataUnavailableError(DataError):
@@ -43,6 +49,11 @@ class ChecksumError(DataError):
 
 class FallbackDataWarning(UserWarning):
     """Issued when a loader uses the embedded stand-in instead of real data."""
+
+
+#: Seconds a process waits for another one's download of the same data set into the
+#: shared cache (the lock ``<cache>/<name>.lock``) before giving up with a DataError.
+LOCK_TIMEOUT = 30 * 60
 
 
 # ----------------------------------------------------------------------------- locating
@@ -110,12 +121,15 @@ def locate(name: str, download: bool = True) -> Located:
     Returns
     -------
     Located
-        The data set's folder (laid out as ``dataset.layout`` says) and its origin.
+        The data set's folder (laid out as ``dataset.layout`` says) and its origin:
+        ``"cache"`` also when another process sharing the cache finished the
+        download while this one waited for it.
 
     Raises
     ------
     DataError
-        The mirror has a folder for the set, but it lacks expected files.
+        The mirror has a folder for the set, but it lacks expected files; or another
+        process has held the set's download lock for longer than :data:`LOCK_TIMEOUT`.
     ChecksumError
         The downloaded archive does not match the registered sha256 (the file is deleted).
     DataUnavailableError
@@ -138,7 +152,8 @@ def locate(name: str, download: bool = True) -> Located:
         reasons.append(f"the mirror {mirror} has no folder '{folder}'")
     if download and not offline():
         try:
-            return Located(name, fetch(name), "download")
+            path, origin = _fetch(name)
+            return Located(name, path, origin)
         except DataUnavailableError as err:  # network failures; checksum/unpack errors propagate
             reasons.append(str(err))
     else:
@@ -193,6 +208,10 @@ def fetch(name: str, retries: int = 3) -> Path:
     temporary folder beside the cache entry, checked against the layout, and
     renamed into place, so ``<cache>/<name>`` is either complete or absent.
 
+    Processes sharing the cache take turns: all of this runs under the file lock
+    ``<cache>/<name>.lock``, and a process that waited for it finds the folder
+    another one finished and downloads nothing.
+
     Parameters
     ----------
     name : str
@@ -210,11 +229,73 @@ def fetch(name: str, retries: int = 3) -> Path:
     ChecksumError, DataError, DataUnavailableError
         See :func:`locate`.
     """
+    return _fetch(name, retries)[0]
+
+
+def _complete(dataset: DataSet, target: Path) -> bool:
+    """True when ``target`` is a folder with every file ``dataset.layout`` expects."""
+    return target.is_dir() and not _layout_missing(dataset, target)
+
+
+def _fetch(name: str, retries: int = 3) -> tuple[Path, str]:
+    """Do :func:`fetch`; also say whether this process downloaded the set.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`course_utils.data.registry.DATA_HUB`.
+    retries : int
+        Attempts per URL on network errors.
+
+    Returns
+    -------
+    path : pathlib.Path
+        ``<cache>/<name>``.
+    origin : str
+        ``"download"`` when this process unpacked it, ``"cache"`` when it was
+        already complete (another process finished it, perhaps while this one waited).
+
+    Raises
+    ------
+    DataError
+        The lock stayed held for :data:`LOCK_TIMEOUT` seconds; see also :func:`locate`.
+    ChecksumError, DataUnavailableError
+        See :func:`locate`.
+    """
+    from filelock import FileLock, Timeout
+
     dataset = lookup(name)
     cache = cache_dir()
     target = cache / dataset.directory
-    if target.is_dir() and not _layout_missing(dataset, target):
-        return target
+    if _complete(dataset, target):
+        return target, "cache"
+    lock_path = cache / f"{name}.lock"
+    lock = FileLock(lock_path, timeout=LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except Timeout as err:
+        raise DataError(
+            f"gave up on '{name}' after waiting {LOCK_TIMEOUT:g} s for the lock file {lock_path}: another "
+            f"process sharing the cache {cache} is still downloading or unpacking it. Run again once it is done; "
+            f"if no other process uses this cache, delete {lock_path}."
+        ) from err
+    try:
+        if _complete(dataset, target):  # another process finished it while this one waited
+            return target, "cache"
+        _download_and_unpack(dataset, cache, target, retries)
+    finally:
+        lock.release()
+    return target, "download"
+
+
+def _download_and_unpack(dataset: DataSet, cache: Path, target: Path, retries: int) -> None:
+    """Download and verify ``dataset``, unpack it beside ``target``, rename it into place.
+
+    The caller holds the data set's lock. The files are unpacked into a temporary
+    folder ``<cache>/.<name>-*`` that is renamed into place only once its layout
+    checks out, and removed whatever happens.
+    """
+    name = dataset.name
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache))
     try:
         if dataset.archive == "files":  # one download per file, straight into the temporary folder
@@ -242,7 +323,6 @@ def fetch(name: str, retries: int = 3) -> Path:
             os.replace(root, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return target
 
 
 def describe(name: str) -> str:
