@@ -1,223 +1,44 @@
-"""A learned image codec: Ballé, Laparra & Simoncelli 2017, "End-to-end optimized image compression".
+"""The learned image codec of notebook 02: data, training, the shipped models and the byte stream.
 
-* **Analysis transform** ``g_a``: four 5×5 convolutions with stride 2, each but the last followed by
-  GDN (generalised divisive normalisation) — an RGB image (H, W, 3) becomes a latent ``y`` of shape
-  (H/16, W/16, ``LATENT``).
-* **Synthesis transform** ``g_s``: the mirror image with transposed convolutions and inverse GDN.
-* **Quantisation proxy**: in training, ``ỹ = y + u`` with ``u ~ U(−½, ½)``; at coding time ``ŷ = round(y)``.
-* **Entropy model**: a learned *factorised* density per latent channel, written as in the paper's
-  appendix (and Ballé et al. 2018, appendix 6.1): a monotone CDF built from softplus-weighted
-  matrices and tanh gates; the probability of an integer is ``CDF(y + ½) − CDF(y − ½)``.
-* **Loss**: ``R + λ·D`` with ``R`` the bits per pixel under the entropy model and ``D`` the MSE on
-  the 0–255 scale (the convention of CompressAI: ``λ·255²·MSE`` on [0, 1] images).
+The network — analysis and synthesis transforms with GDN, the factorised prior and the rate–distortion
+loss of Ballé, Laparra & Simoncelli 2017 — is :mod:`course_utils.models.factorized_prior`. This module:
+
+* **Training**: :func:`train_codec` runs the rate–distortion step on random crops
+  (:func:`course_utils.training.train_steps`); :func:`train_family` trains one λ and fine-tunes the others;
+  :func:`train_shipped` is the shipped recipe and budget, shared by ``scripts/train_compression.py image`` and
+  the notebook's ``RETRAIN``.
+* **Shipped models**: weights for the λ values in :data:`LAMBDAS` in ``course_utils/weights/``
+  (:func:`load_codec`, :func:`shipped_codecs`; read by :func:`course_utils.saving.load_weights`).
 * **Codec**: :func:`encode` turns the rounded latent into bytes with constriction's range coder
   (one categorical model per channel, tabulated from the learned CDF over ``[−SUPPORT, SUPPORT]``),
-  behind a small header (magic ``LIC1``, version, image size, λ id, CRC-32); :func:`decode` inverts it.
-  Bits per pixel are counted from those bytes.
-
-Weights for the λ values in :data:`LAMBDAS` ship in ``course_utils/weights/`` (trained by
-``python benchmarks/train_compression.py image`` — about 25 min on a 2-core CPU).
+  behind a small header (magic ``LIC1``, version, image size, λ id, CRC-32; :mod:`course_utils.bitstream`);
+  :func:`decode` inverts it. Bits per pixel are counted from those bytes.
+* **Evaluation**: :func:`rate_distortion` — every image through encode → bytes → decode with every codec.
 """
 from __future__ import annotations
 
 import struct
-import time
 
+import keras
 import numpy as np
+import tensorflow as tf
+from keras import ops
 
-from .compression import WEIGHTS_DIR, StreamError, pack_stream, unpack_stream
-from .saving import load_weights_f16, save_weights_f16
+from . import config, data, metrics, saving, training
+from .bitstream import StreamError, pack_stream, unpack_stream
+from .compression import TRAINING_MINUTES
+from .models import factorized_prior
 
 #: Rate–distortion trade-offs of the shipped models (λ in ``R + λ·255²·MSE``), low to high rate.
 LAMBDAS = (0.0009, 0.0018, 0.0035, 0.0067)
-FILTERS = 64      # channels of the hidden layers
-LATENT = 64       # channels of the latent y
 STRIDE = 16       # total downsampling of g_a: the image is padded to a multiple of it
 SUPPORT = 48      # integer latents are clipped to [−SUPPORT, SUPPORT] for coding
 MAGIC, VERSION = b"LIC1", 1
 MAX_SIDE = 8192
 
 
-def _layers():
-    """Define GDN, the factorised prior and the codec model once (Keras is imported lazily)."""
-    if "ImageCodec" in globals():
-        return
-    import keras
-    from keras import ops
-
-    @keras.saving.register_keras_serializable(package="course")
-    class GDN(keras.layers.Layer):
-        """Generalised divisive normalisation (Ballé et al. 2016): ``x_i / sqrt(β_i + Σ_j γ_ij x_j²)``.
-
-        ``inverse=True`` multiplies instead (IGDN, used in the synthesis transform). β and γ are kept
-        non-negative by storing their square roots; input and output ``(batch, H, W, C)``.
-        """
-
-        def __init__(self, inverse=False, **kwargs):
-            super().__init__(**kwargs)
-            self.inverse = inverse
-
-        def build(self, input_shape):
-            c = input_shape[-1]
-            self.beta_root = self.add_weight(shape=(c,), initializer="ones", name="beta_root")
-            self.gamma_root = self.add_weight(shape=(c, c), name="gamma_root",
-                                              initializer=keras.initializers.Constant(np.sqrt(0.1) * np.eye(c)))
-
-        def call(self, x):
-            beta = ops.square(self.beta_root) + 1e-6
-            gamma = ops.square(self.gamma_root)
-            norm = ops.sqrt(ops.tensordot(ops.square(x), gamma, axes=[[3], [0]]) + beta)
-            return x * norm if self.inverse else x / norm
-
-        def get_config(self):
-            return {**super().get_config(), "inverse": self.inverse}
-
-    @keras.saving.register_keras_serializable(package="course")
-    class FactorizedPrior(keras.layers.Layer):
-        """A learned univariate density per channel (Ballé et al. 2018, appendix 6.1; "factorised prior").
-
-        The CDF of channel c is ``sigmoid(f_K ∘ … ∘ f_1(x))`` with
-        ``f_k(x) = g_k(softplus(H_k) x + b_k)``, ``g_k(x) = x + tanh(a_k) ⊙ tanh(x)`` for k < K
-        — monotone in x because every matrix is non-negative and every ``g_k`` is increasing.
-        Layer widths are ``1 → 3 → 3 → 3 → 1``.
-        """
-
-        def __init__(self, filters=(3, 3, 3), init_scale=10.0, **kwargs):
-            super().__init__(**kwargs)
-            self.filters, self.init_scale = tuple(filters), init_scale
-
-        def build(self, input_shape):
-            c = input_shape[-1]
-            widths = (1,) + self.filters + (1,)
-            scale = self.init_scale ** (1 / (len(self.filters) + 1))
-            self.matrices, self.biases, self.factors = [], [], []
-            for k in range(len(widths) - 1):
-                init = np.log(np.expm1(1 / scale / widths[k + 1]))
-                self.matrices.append(self.add_weight(shape=(c, widths[k + 1], widths[k]), name=f"matrix_{k}",
-                                                     initializer=keras.initializers.Constant(init)))
-                self.biases.append(self.add_weight(shape=(c, widths[k + 1], 1), name=f"bias_{k}",
-                                                   initializer=keras.initializers.RandomUniform(-0.5, 0.5)))
-                if k < len(widths) - 2:
-                    self.factors.append(self.add_weight(shape=(c, widths[k + 1], 1), name=f"factor_{k}",
-                                                        initializer="zeros"))
-
-        def logits_cdf(self, x):
-            """Logit of the CDF; ``x`` is ``(C, 1, N)`` (channel-major), the result too."""
-            for k, (matrix, bias) in enumerate(zip(self.matrices, self.biases)):
-                x = ops.matmul(ops.softplus(matrix), x) + bias
-                if k < len(self.factors):
-                    x = x + ops.tanh(self.factors[k]) * ops.tanh(x)
-            return x
-
-        def call(self, y):
-            """Likelihood ``P(y) = CDF(y + ½) − CDF(y − ½)`` of each element of ``y`` (batch, H, W, C)."""
-            shape = ops.shape(y)
-            flat = ops.reshape(ops.transpose(ops.reshape(y, (-1, shape[-1]))), (shape[-1], 1, -1))
-            lower, upper = self.logits_cdf(flat - 0.5), self.logits_cdf(flat + 0.5)
-            sign = -ops.sign(lower + upper)  # compute in the tail where the sigmoid is not saturated
-            p = ops.abs(ops.sigmoid(sign * upper) - ops.sigmoid(sign * lower))
-            p = ops.maximum(p, 1e-9)
-            return ops.reshape(ops.transpose(ops.reshape(p, (shape[-1], -1))), shape)
-
-        def get_config(self):
-            return {**super().get_config(), "filters": self.filters, "init_scale": self.init_scale}
-
-    class ImageCodec(keras.Model):
-        """Analysis transform, synthesis transform and factorised prior of one λ (see the module docstring)."""
-
-        def __init__(self, lmbda=0.0067, filters=FILTERS, latent=LATENT, **kwargs):
-            super().__init__(**kwargs)
-            self.lmbda = float(lmbda)
-            self.noise = True  # False: a plain autoencoder (no quantisation proxy in training)
-            conv = dict(kernel_size=5, strides=2, padding="same")
-            self.analysis = keras.Sequential([
-                keras.layers.Conv2D(filters, **conv), GDN(),
-                keras.layers.Conv2D(filters, **conv), GDN(),
-                keras.layers.Conv2D(filters, **conv), GDN(),
-                keras.layers.Conv2D(latent, **conv)], name="analysis")
-            self.synthesis = keras.Sequential([
-                keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-                keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-                keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-                keras.layers.Conv2DTranspose(3, **conv)], name="synthesis")
-            self.prior = FactorizedPrior(name="prior")
-
-        def call(self, x, training=False):
-            """``x`` in [0, 1], (batch, H, W, 3) → (reconstruction, likelihoods of the noisy/rounded latent)."""
-            y = self.encode_latent(x)
-            if training and not self.noise:
-                y_tilde = y
-            elif training:
-                y_tilde = y + keras.random.uniform(ops.shape(y), -0.5, 0.5)
-            else:
-                y_tilde = ops.round(y)
-            return self.decode_latent(y_tilde), self.prior(y_tilde)
-
-        def encode_latent(self, x):
-            """g_a: images in [0, 1] → latent y (centred on grey, which speeds up early training)."""
-            return self.analysis(x - 0.5)
-
-        def decode_latent(self, y):
-            """g_s: latent → images (≈ [0, 1], not clipped)."""
-            return self.synthesis(y) + 0.5
-
-    globals().update(GDN=GDN, FactorizedPrior=FactorizedPrior, ImageCodec=ImageCodec)
-
-
-def __getattr__(name):
-    """``image_codec.GDN``, ``.FactorizedPrior`` and ``.ImageCodec`` are defined on first use (lazy Keras)."""
-    if name in ("GDN", "FactorizedPrior", "ImageCodec"):
-        _layers()
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def build_codec(lmbda: float = 0.0067, filters: int = FILTERS, latent: int = LATENT):
-    """A fresh :class:`ImageCodec`, built on a 64×64 input.
-
-    Parameters
-    ----------
-    lmbda : float
-        The rate–distortion weight λ (loss ``bpp + λ·255²·MSE``).
-    filters, latent : int
-        Hidden and latent channels.
-
-    Returns
-    -------
-    ImageCodec
-    """
-    _layers()
-    model = ImageCodec(lmbda=lmbda, filters=filters, latent=latent)
-    model(np.zeros((1, 64, 64, 3), np.float32))
-    return model
-
-
-def rd_loss(model, x, training: bool = True):
-    """The rate–distortion loss of Ballé et al. 2017 on a batch.
-
-    Parameters
-    ----------
-    model : ImageCodec
-    x : tensor, float32, (batch, H, W, 3), in [0, 1]
-    training : bool
-        True adds uniform noise to the latent (the differentiable proxy of rounding).
-
-    Returns
-    -------
-    loss, bpp, mse : scalar tensors
-        ``loss = bpp + λ·255²·mse``; bpp in bits per pixel; mse on the [0, 1] scale.
-    """
-    from keras import ops
-
-    x_hat, likelihood = model(x, training=training)
-    pixels = ops.cast(ops.shape(x)[0] * ops.shape(x)[1] * ops.shape(x)[2], "float32")
-    bpp = ops.sum(-ops.log(likelihood)) / (np.log(2.0) * pixels)
-    mse = ops.mean(ops.square(x - x_hat))
-    return bpp + model.lmbda * 255.0 ** 2 * mse, bpp, mse
-
-
 def random_crops(images: np.ndarray, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` random ``size``×``size`` crops (with random horizontal flips) of uint8 images (N, H, W, 3) → float32 [0, 1]."""
+    """``n`` random ``size``×``size`` crops, randomly flipped, of uint8 images (N, H, W, 3) → float32 in [0, 1]."""
     idx = rng.integers(0, len(images), n)
     h, w = images.shape[1:3]
     out = np.empty((n, size, size, 3), np.float32)
@@ -231,7 +52,10 @@ def random_crops(images: np.ndarray, n: int, size: int, rng: np.random.Generator
 def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size: int = 8, crop: int = 64,
                 learning_rate: float = 1e-3, model=None, seed: int = 0, rate_weight: float = 1.0,
                 log_every: int = 0, max_seconds: float | None = None):
-    """Train an :class:`ImageCodec` on random crops (Adam, the rate–distortion loss :func:`rd_loss`).
+    """Train an image codec on random crops: Adam on the rate–distortion loss (``factorized_prior.rd_loss``).
+
+    The loop is :func:`course_utils.training.train_steps`; the step is
+    :func:`course_utils.models.factorized_prior.make_train_step`.
 
     Parameters
     ----------
@@ -260,50 +84,21 @@ def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size:
         ``log_every`` steps (default ``steps // 50``); ``seconds``; ``decayed``: the step where the
         learning rate dropped to a quarter (at 80 % of the steps or of ``max_seconds``).
     """
-    import keras
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     if model is None:
-        model = build_codec(lmbda)
+        model = factorized_prior.build_codec(lmbda)
     model.lmbda = float(lmbda)
     model.noise = rate_weight > 0
     optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
-    weights = model.trainable_variables
-
-    @tf.function
-    def step(x):
-        with tf.GradientTape() as tape:
-            loss, bpp, mse = rd_loss(model, x)
-            objective = rate_weight * bpp + model.lmbda * 255.0 ** 2 * mse
-        optimizer.apply_gradients(zip(tape.gradient(objective, weights), weights))
-        return loss, bpp, mse
-
-    history = {"step": [], "loss": [], "bpp": [], "psnr": []}
-    every = log_every or max(1, steps // 50)
-    start = time.perf_counter()
-    acc = []
-    for i in range(1, steps + 1):
-        elapsed = time.perf_counter() - start
-        if (i == int(0.8 * steps) or (max_seconds and elapsed > 0.8 * max_seconds)) and not history.get("decayed"):
-            optimizer.learning_rate.assign(learning_rate / 4)  # a last, quieter phase
-            history["decayed"] = i
-        loss, bpp, mse = step(tf.constant(random_crops(images, batch_size, crop, rng)))
-        acc.append((float(loss), float(bpp), float(mse)))
-        if i % every == 0 or i == steps:
-            loss, bpp, mse = np.mean(acc, axis=0)
-            acc = []
-            history["step"].append(i)
-            history["loss"].append(float(loss))
-            history["bpp"].append(float(bpp))
-            history["psnr"].append(float(10 * np.log10(1 / max(mse, 1e-10))))
-            if log_every:
-                print(f"  step {i:>5}/{steps}: loss {loss:.3f}, {bpp:.3f} bpp, {history['psnr'][-1]:.2f} dB "
-                      f"({time.perf_counter() - start:.0f} s)", flush=True)
-        if max_seconds is not None and time.perf_counter() - start > max_seconds:
-            break
-    history["seconds"] = time.perf_counter() - start
+    step = factorized_prior.make_train_step(model, optimizer, rate_weight)
+    to_psnr = lambda mse: float(10 * np.log10(1 / max(mse, 1e-10)))  # noqa: E731  (MSE on [0, 1] → dB)
+    history = training.train_steps(
+        step, lambda i: (tf.constant(random_crops(images, batch_size, crop, rng)),), steps,
+        max_seconds=max_seconds, record_every=log_every or max(1, steps // 50), log_every=log_every,
+        describe=lambda m: f"loss {m['loss']:.3f}, {m['bpp']:.3f} bpp, {to_psnr(m['mse']):.2f} dB",
+        optimizer=optimizer, learning_rate=learning_rate, decay_at=0.8, decay_by=0.25)
+    history["psnr"] = [to_psnr(mse) for mse in history.pop("mse")]
     model._pmf = None  # the coding tables must be recomputed from the new prior
     return model, history
 
@@ -342,41 +137,62 @@ def train_family(images: np.ndarray, base_seconds: float, finetune_seconds: floa
     models = {base_id: base}
     for lambda_id, lmbda in enumerate(lambdas):
         if lambda_id != base_id and (only is None or lambda_id in only):
-            start = build_codec(lmbda)
+            start = factorized_prior.build_codec(lmbda)
             start.set_weights(base.get_weights())
             models[lambda_id], _ = train_codec(images, lmbda, steps=10 ** 6, learning_rate=3e-4, model=start,
                                                seed=lambda_id, log_every=log_every, max_seconds=finetune_seconds)
     return dict(sorted(models.items()))
 
 
+def train_shipped(scale: float = 1.0, base=None, only=None, log_every: int = 50) -> dict:
+    """The shipped codecs' training: what ``scripts/train_compression.py image`` and notebook 02's ``RETRAIN`` run.
+
+    1,000 photos of the CycleGAN domains at 256×256 (seed 0), then :func:`train_family` with the budgets
+    ``TRAINING_MINUTES["image_base"]`` and ``["image_finetune"]`` (minutes, times ``scale``).
+
+    Parameters
+    ----------
+    scale : float
+        Multiplies every time budget (:data:`course_utils.compression.TRAINING_MINUTES`).
+    base : ImageCodec, optional
+        Start from this trained base model (skips its training).
+    only : sequence of int, optional
+        Fine-tune only these λ ids.
+    log_every : int
+        Print every this many steps.
+
+    Returns
+    -------
+    dict
+        ``{lambda_id: ImageCodec}``; save each with ``saving.save_weights(model, weights_path(lambda_id))``.
+    """
+    config.set_seed(0)
+    photos = data.load_photo_domains(image_size=256, per_domain=250, seed=0)
+    print(f"image codec: {len(photos)} photos 256×256 ({photos.origin})", flush=True)
+    return train_family(photos.images, TRAINING_MINUTES["image_base"] * 60 * scale,
+                        TRAINING_MINUTES["image_finetune"] * 60 * scale, log_every=log_every, base=base, only=only)
+
+
 def weights_path(lambda_id: int):
-    """Path of the shipped weights for ``LAMBDAS[lambda_id]``."""
-    return WEIGHTS_DIR / f"image_codec_{lambda_id}.npz"
+    """Path of the shipped weights for ``LAMBDAS[lambda_id]`` (in :data:`course_utils.saving.WEIGHTS_DIR`)."""
+    return saving.WEIGHTS_DIR / f"image_codec_{lambda_id}.npz"
 
 
 def load_codec(lambda_id: int):
-    """Load the shipped :class:`ImageCodec` for ``LAMBDAS[lambda_id]``.
+    """Load the shipped :class:`~course_utils.models.factorized_prior.ImageCodec` for ``LAMBDAS[lambda_id]``.
 
     Raises
     ------
     ValueError
         ``lambda_id`` is not an index of :data:`LAMBDAS`.
     FileNotFoundError
-        The weights are missing (train them with ``python benchmarks/train_compression.py image``).
+        The weights are missing (train them with ``python scripts/train_compression.py image``).
     """
     if not 0 <= int(lambda_id) < len(LAMBDAS):
         raise ValueError(f"lambda id {lambda_id} unknown; the shipped models are 0–{len(LAMBDAS) - 1}")
-    path = weights_path(lambda_id)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing — run `python benchmarks/train_compression.py image`")
-    model = build_codec(LAMBDAS[lambda_id])
-    load_weights_f16(model, path)
+    model = factorized_prior.build_codec(LAMBDAS[lambda_id])
+    saving.load_weights(model, weights_path(lambda_id))
     return model
-
-
-def save_codec(model, lambda_id: int):
-    """Save a codec's weights (float16) where :func:`load_codec` finds them; returns the path."""
-    return save_weights_f16(model, weights_path(lambda_id))
 
 
 _CACHE: dict = {}
@@ -432,8 +248,6 @@ def _pad(image: np.ndarray) -> np.ndarray:
 
 def _pmf_tables(model) -> np.ndarray:
     """Probability of each integer in ``[−SUPPORT, SUPPORT]`` per channel, (LATENT, 2·SUPPORT+1), float64."""
-    from keras import ops
-
     if getattr(model, "_pmf", None) is None:
         k = np.arange(-SUPPORT, SUPPORT + 1, dtype=np.float32)
         c = model.prior.matrices[0].shape[0]
@@ -449,16 +263,12 @@ def _pmf_tables(model) -> np.ndarray:
 
 def latent(model, image: np.ndarray) -> np.ndarray:
     """The unquantised latent ``y = g_a(x)`` of a uint8 image, float32 (H/16, W/16, LATENT) (after padding)."""
-    from keras import ops
-
     x = _pad(check_image(image)).astype(np.float32)[None] / 255.0
     return ops.convert_to_numpy(model.encode_latent(x))[0]
 
 
 def synthesize(model, y: np.ndarray, height: int, width: int) -> np.ndarray:
     """Decode a latent (H', W', LATENT) to a uint8 image cropped to ``height`` × ``width``."""
-    from keras import ops
-
     x = ops.convert_to_numpy(model.decode_latent(np.asarray(y, np.float32)[None]))[0]
     return np.clip(np.round(x[:height, :width] * 255.0), 0, 255).astype(np.uint8)
 
@@ -557,3 +367,35 @@ def float_latent_bpp(model, image: np.ndarray) -> float:
     """What storing the *unquantised* latent as float32 would cost, in bits per pixel (32 bits per element)."""
     y = latent(model, image)
     return y.size * 32 / (image.shape[0] * image.shape[1])
+
+
+def rate_distortion(codecs: dict, images, names=None) -> dict:
+    """Every image through ``encode → bytes → decode`` with every codec: bits per pixel, PSNR and MS-SSIM.
+
+    Parameters
+    ----------
+    codecs : dict
+        ``{lambda_id: ImageCodec}`` (e.g. :func:`shipped_codecs`).
+    images : sequence of np.ndarray, uint8, (H, W, 3)
+        E.g. the Kodak photos (MS-SSIM needs sides of at least 161 pixels).
+    names : sequence of str, optional
+        The images' names (default ``"0"``, ``"1"``…).
+
+    Returns
+    -------
+    dict
+        ``lambda_id``: the codecs' ids in order; ``bpp``, ``psnr`` (dB, RGB) and ``ms_ssim``: one mean over
+        the images per codec, in that order (the layout of :func:`course_utils.compression.jpeg_curve`);
+        ``per_image``: ``{name: [(bpp, psnr, ms_ssim) for each codec]}``. bpp is counted from the stream's bytes.
+    """
+    names = [str(i) for i in range(len(images))] if names is None else list(names)
+    per_image = {name: [] for name in names}
+    for lambda_id, codec in codecs.items():
+        for name, image in zip(names, images):
+            stream = encode(image, lambda_id=lambda_id, model=codec)
+            out = decode(stream, model=codec)
+            per_image[name].append((bpp(stream, image.shape), metrics.psnr(image, out), metrics.ms_ssim(image, out)))
+    result = {"lambda_id": list(codecs), "per_image": per_image}
+    for col, key in enumerate(("bpp", "psnr", "ms_ssim")):
+        result[key] = [float(np.mean([per_image[name][k][col] for name in names])) for k in range(len(codecs))]
+    return result

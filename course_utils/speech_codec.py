@@ -7,20 +7,19 @@ step of ``STEP_DB`` by closed-loop DPCM along time (the quantiser codes the diff
 frame, so errors do not accumulate). Neighbouring bands rise and fall together, so each residual is then
 coded as its difference to the residual of the band below (lossless; it saves about 1 kbps), and these
 integers are range-coded with constriction under a quantised Laplace model whose per-band scale is sent in
-the header. The stream's bit rate is counted from its bytes, header included.
+the header. The stream (framed by :mod:`course_utils.bitstream`, magic ``LSC1``) has its bit rate counted from
+its bytes, header included.
 
 **Decoders.**
 
-* Griffin-Lim (Griffin & Lim 1984): mel → linear power by librosa's non-negative least squares
-  pseudo-inverse, then phase retrieval (librosa's fast Griffin-Lim with momentum, Perraudin et al. 2013).
-* WaveNet (van den Oord et al. 2016, "WaveNet: a generative model for raw audio"), used as the
-  decoder of a parametric codec as in Kleijn et al. 2018 ("WaveNet based low rate speech coding"):
-  causal dilated convolutions, gated ``tanh · sigmoid`` units, residual and skip connections, a
-  256-way softmax over 8-bit μ-law samples, and *local conditioning* on the decoded log-mel frames
-  (a 3-frame convolution, repeated to the sample rate, projected into every layer).
-  Generation is autoregressive; :class:`IncrementalWaveNet` does it in NumPy with one queue of past
-  activations per layer (Paine et al. 2016, "Fast WaveNet generation algorithm"), so each sample costs
-  one step through the layers instead of a pass over the whole receptive field.
+* Griffin-Lim (Griffin & Lim 1984): :func:`griffin_lim_core` turns the decoded dB frames into mel powers and
+  calls :func:`course_utils.audio.griffin_lim` (mel inversion by non-negative least squares, then
+  librosa's fast Griffin-Lim with momentum, Perraudin et al. 2013).
+* WaveNet (:mod:`course_utils.models.wavenet`; van den Oord et al. 2016), used as the decoder of a parametric
+  codec as in Kleijn et al. 2018 ("WaveNet based low rate speech coding"), conditioned on the decoded log-mel
+  frames (:func:`conditioning`) and generated incrementally (Paine et al. 2016) by :func:`wavenet_decode`.
+  This module holds its training data (:func:`training_set`, :func:`wavenet_batches`), its training
+  (:func:`train_wavenet`, :func:`train_shipped`) and the shipped weights (:func:`load_wavenet`).
 
 **Post-filter.** :func:`postfilter` rescales the WaveNet's output, band by band, to the coded log-mel
 energies: the decoder knows what the spectrum should be, and a sampled waveform drifts from it.
@@ -31,22 +30,26 @@ speech codecs fill their top band for a small share of their bits (AMR-WB, ITU-T
 6.4–7 kHz band from shaped noise; Bessette et al. 2002). Speech recognisers need that band: fricatives
 (/s/, /f/, /sh/) live there, and PocketSphinx's model was trained on 16 kHz speech.
 
-The baseline is 8-bit μ-law at 8 kHz: 64 kbps (:func:`mu_law_encode`).
+The baseline is 8-bit μ-law at 8 kHz: 64 kbps (:func:`mu_law_encode`). :func:`score_decoders` measures every
+version of the test utterances the same way (a recogniser's CER, STOI, log-spectral distance).
 
-The shipped WaveNet weights were trained by ``python benchmarks/train_compression.py wavenet``
-(111 min on a 2-core CPU: about 19,000 steps of 4 × 0.3 s segments) on CMU ARCTIC ``slt`` minus the
-held-out utterances :func:`split_ids` returns.
+The shipped WaveNet weights were trained by ``python scripts/train_compression.py wavenet``
+(:func:`train_shipped`: 111 min on a 2-core CPU, about 19,000 steps of 4 × 0.3 s segments) on CMU ARCTIC
+``slt`` minus the held-out utterances :func:`split_ids` returns.
 """
 from __future__ import annotations
 
 import struct
 import time
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from .audio import AudioError
-from .compression import WEIGHTS_DIR, StreamError, pack_stream, unpack_stream
-from .saving import load_weights_f16
+from . import audio, config, data, metrics, saving, training
+from .bitstream import StreamError, pack_stream, unpack_stream
+from .compression import TRAINING_MINUTES
+from .models import wavenet
 
 SAMPLE_RATE = 8000
 HOP = 80            # samples per frame: 10 ms
@@ -60,10 +63,9 @@ WIDEBAND_RATE = 16000  # the decoders' output rate, Hz
 HIGH_FMIN = SAMPLE_RATE / 2  # Hz: the high band starts where the core's band ends
 HIGH_N_FFT = 512    # 32 ms at 16 kHz
 HIGH_HOP = HOP * WIDEBAND_RATE // SAMPLE_RATE  # 160 samples: 10 ms at 16 kHz
+MIN_SECONDS = 0.02  # shortest input the encoder accepts: two frames
 MAGIC, VERSION = b"LSC1", 2
-WAVENET_WEIGHTS = WEIGHTS_DIR / "wavenet.npz"
-#: WaveNet hyper-parameters of the shipped model.
-WAVENET = dict(residual=32, skip=64, cond=32, dilations=(1, 2, 4, 8, 16, 32, 64, 128) * 2)
+WAVENET_WEIGHTS = saving.WEIGHTS_DIR / "wavenet.npz"
 TEST_UTTERANCES = 10  # the last ids of the set are held out
 
 
@@ -78,43 +80,29 @@ def split_ids(ids, n_test: int = TEST_UTTERANCES) -> tuple[list, list]:
     return ids[:-n_test], ids[-n_test:]
 
 
-def check_waveform(waveform, sample_rate) -> np.ndarray:
-    """Validate a mono waveform and resample it to :data:`SAMPLE_RATE`.
+def core_input(waveform, sample_rate) -> np.ndarray:
+    """The codec's 8 kHz input: :func:`course_utils.audio.check_waveform`, then cut to whole 10 ms frames.
 
     Parameters
     ----------
     waveform : array-like, float, (n_samples,)
-        Amplitudes in [−1, 1].
+        Mono speech, amplitudes in [−1, 1].
     sample_rate : int
         Hz.
 
     Returns
     -------
     np.ndarray, float32, (n,)
-        At 8 kHz, cut to a whole number of 10 ms frames.
+        At :data:`SAMPLE_RATE` (8 kHz, resampled with soxr_hq), ``n`` a multiple of :data:`HOP`.
 
     Raises
     ------
     AudioError
-        Not 1-D, empty or shorter than 20 ms, not finite, or a non-positive sample rate.
+        Not 1-D, not float, empty or shorter than 20 ms, not finite, or a sample rate that is not a
+        positive whole number.
     """
-    y = np.asarray(waveform)
-    if y.ndim != 1:
-        raise AudioError(f"expected a mono waveform of shape (n_samples,), got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.floating):
-        raise AudioError(f"expected float samples in [-1, 1], got dtype {y.dtype}")
-    if not np.isfinite(y).all():
-        raise AudioError("waveform contains NaN or infinite samples")
-    if not sample_rate or sample_rate <= 0:
-        raise AudioError(f"sample rate must be a positive number of Hz, got {sample_rate}")
-    if len(y) < 0.02 * sample_rate:
-        raise AudioError(f"waveform too short: {len(y)} samples at {sample_rate} Hz (need ≥ 20 ms)")
-    if sample_rate != SAMPLE_RATE:
-        import librosa
-
-        y = librosa.resample(y.astype(np.float32), orig_sr=sample_rate, target_sr=SAMPLE_RATE)
-    y = y[: len(y) // HOP * HOP]
-    return y.astype(np.float32)
+    y = audio.check_waveform(waveform, sample_rate, target_rate=SAMPLE_RATE, min_seconds=MIN_SECONDS)
+    return y[: len(y) // HOP * HOP]
 
 
 def log_mel(y: np.ndarray) -> np.ndarray:
@@ -322,12 +310,12 @@ def encode(waveform, sample_rate: int) -> bytes:
     Raises
     ------
     AudioError
-        Bad waveform or sample rate (see :func:`check_waveform`).
+        Bad waveform or sample rate (see :func:`core_input`).
     """
     import constriction
     import librosa
 
-    y = check_waveform(waveform, sample_rate)
+    y = core_input(waveform, sample_rate)
     y16 = np.asarray(waveform, np.float32)
     if sample_rate != WIDEBAND_RATE:
         y16 = librosa.resample(y16, orig_sr=sample_rate, target_sr=WIDEBAND_RATE)
@@ -381,8 +369,8 @@ def kbps(data: bytes, n_samples: int, sample_rate: int = SAMPLE_RATE) -> float:
     return len(data) * 8 / (n_samples / sample_rate) / 1000
 
 
-def griffin_lim(frames: np.ndarray, n_iter: int = 64, seed: int = 0) -> np.ndarray:
-    """Waveform from log-mel frames by mel inversion + Griffin-Lim phase retrieval (librosa).
+def griffin_lim_core(frames: np.ndarray, n_iter: int = 64, seed: int = 0) -> np.ndarray:
+    """The 8 kHz core from decoded log-mel frames by Griffin-Lim (:func:`course_utils.audio.griffin_lim`).
 
     Parameters
     ----------
@@ -390,57 +378,41 @@ def griffin_lim(frames: np.ndarray, n_iter: int = 64, seed: int = 0) -> np.ndarr
         dB, as from :func:`decode_features`.
     n_iter : int
         Griffin-Lim iterations.
+    seed : int
+        Seed of the initial phase.
 
     Returns
     -------
     np.ndarray, float32, (n_frames * HOP,)
         8 kHz.
     """
-    import librosa
-
-    magnitude = librosa.feature.inverse.mel_to_stft(_power(frames), sr=SAMPLE_RATE, n_fft=N_FFT, power=2.0, fmin=0.0,
-                                                    fmax=SAMPLE_RATE / 2)
-    magnitude = np.concatenate([magnitude, magnitude[:, -1:]], axis=1)  # n + 1 centred frames span n hops
-    y = librosa.griffinlim(magnitude, n_iter=n_iter, hop_length=HOP, n_fft=N_FFT, length=len(frames) * HOP,
-                           random_state=seed)
-    return y.astype(np.float32)
+    power = _power(frames)
+    power = np.concatenate([power, power[:, -1:]], axis=1)  # n + 1 centred frames span n hops
+    return audio.griffin_lim(power, SAMPLE_RATE, N_FFT, HOP, fmin=0.0, fmax=SAMPLE_RATE / 2, power=2.0,
+                             n_iter=n_iter, length=len(frames) * HOP, seed=seed)
 
 
 def mu_law_encode(waveform, sample_rate: int) -> bytes:
     """The baseline: 8-bit μ-law samples at 8 kHz (ITU-T G.711's companding law, μ = 255), i.e. 64 kbps.
 
+    The same companding as the WaveNet's classes (:func:`course_utils.models.wavenet.mu_classes`).
+
     Returns
     -------
     bytes
         One byte per sample (no header).
-    """
-    import librosa
 
-    y = check_waveform(waveform, sample_rate)
-    q = librosa.mu_compress(np.clip(y, -1, 1), mu=255, quantize=True)
-    return (q + 128).astype(np.uint8).tobytes()
+    Raises
+    ------
+    AudioError
+        Bad waveform or sample rate (see :func:`core_input`).
+    """
+    return wavenet.mu_classes(core_input(waveform, sample_rate)).astype(np.uint8).tobytes()
 
 
 def mu_law_decode(data: bytes) -> np.ndarray:
     """Invert :func:`mu_law_encode`: float32 waveform at 8 kHz."""
-    import librosa
-
-    q = np.frombuffer(bytes(data), np.uint8).astype(np.int32) - 128
-    return librosa.mu_expand(q, mu=255, quantize=True).astype(np.float32)
-
-
-def mu_classes(y: np.ndarray) -> np.ndarray:
-    """Waveform → 8-bit μ-law class indices 0–255 (int32), the WaveNet's targets."""
-    import librosa
-
-    return (librosa.mu_compress(np.clip(y, -1, 1), mu=255, quantize=True) + 128).astype(np.int32)
-
-
-def mu_values(classes: np.ndarray) -> np.ndarray:
-    """μ-law class indices 0–255 → amplitudes in [−1, 1] (float32)."""
-    import librosa
-
-    return librosa.mu_expand(np.asarray(classes, np.int32) - 128, mu=255, quantize=True).astype(np.float32)
+    return wavenet.mu_values(np.frombuffer(bytes(data), np.uint8))
 
 
 def conditioning(frames: np.ndarray) -> np.ndarray:
@@ -448,55 +420,7 @@ def conditioning(frames: np.ndarray) -> np.ndarray:
     return ((np.asarray(frames, np.float32) + 35.0) / 35.0).astype(np.float32)
 
 
-# ----------------------------------------------------------------------------- WaveNet
-
-
-def receptive_field(dilations=WAVENET["dilations"]) -> int:
-    """Receptive field of the WaveNet in samples: ``2 + Σ dilations`` (input conv of width 2, then kernel-2 layers)."""
-    return 2 + int(sum(dilations))
-
-
-def build_wavenet(residual: int = WAVENET["residual"], skip: int = WAVENET["skip"], cond: int = WAVENET["cond"],
-                  dilations=WAVENET["dilations"], n_mels: int = N_MELS):
-    """The WaveNet decoder (Keras functional model, parallel / teacher-forced form).
-
-    Parameters
-    ----------
-    residual, skip, cond : int
-        Channels of the residual stream, the skip sum and the conditioning features.
-    dilations : sequence of int
-        One gated layer per dilation (kernel 2, causal).
-    n_mels : int
-
-    Returns
-    -------
-    keras.Model
-        Inputs ``previous`` (batch, T, 1): the μ-law-decoded previous sample (the target shifted right by one)
-        and ``mel`` (batch, T / HOP, n_mels): :func:`conditioning` of the frames. Output: logits
-        (batch, T, 256) over the μ-law classes of each sample.
-    """
-    import keras
-    from keras import layers, ops
-
-    previous = keras.Input((None, 1), name="previous")
-    mel = keras.Input((None, n_mels), name="mel")
-    c = layers.Conv1D(cond, 3, padding="same", activation="tanh", name="cond_conv")(mel)
-    c = layers.UpSampling1D(HOP, name="cond_upsample")(c)
-    h = layers.Conv1D(residual, 2, padding="causal", name="input_conv")(previous)
-    skips = []
-    for i, d in enumerate(dilations):
-        z = layers.Add(name=f"gate_in_{i}")([
-            layers.Conv1D(2 * residual, 2, dilation_rate=d, padding="causal", name=f"dilated_{i}")(h),
-            layers.Conv1D(2 * residual, 1, name=f"cond_{i}")(c)])
-        g = layers.Lambda(lambda z: ops.tanh(z[..., :residual]) * ops.sigmoid(z[..., residual:]),
-                          output_shape=lambda s: s[:-1] + (residual,), name=f"gate_{i}")(z)
-        skips.append(layers.Conv1D(skip, 1, name=f"skip_{i}")(g))
-        if i < len(dilations) - 1:  # the last layer's residual output would feed nothing
-            h = layers.Add(name=f"residual_{i}")([h, layers.Conv1D(residual, 1, name=f"res_{i}")(g)])
-    out = layers.Activation("relu")(layers.Add(name="skip_sum")(skips))
-    out = layers.Conv1D(skip, 1, activation="relu", name="post")(out)
-    logits = layers.Conv1D(256, 1, name="logits")(out)
-    return keras.Model([previous, mel], logits, name="wavenet")
+# ----------------------------------------------------------------------------- the WaveNet decoder
 
 
 def training_set(arctic, ids=None) -> tuple[list, list]:
@@ -517,7 +441,7 @@ def training_set(arctic, ids=None) -> tuple[list, list]:
     """
     keep = set(split_ids(arctic.ids)[0] if ids is None else ids)
     speaker = next(iter(arctic.waveforms))
-    waves = [check_waveform(y, arctic.sample_rate) for i, y in zip(arctic.ids, arctic.waveforms[speaker])
+    waves = [core_input(y, arctic.sample_rate) for i, y in zip(arctic.ids, arctic.waveforms[speaker])
              if i in keep]
     return waves, [decode_features(encode(y, SAMPLE_RATE))[0] for y in waves]
 
@@ -549,12 +473,12 @@ def wavenet_batches(waveforms, frames, segment_frames: int, batch_size: int, rng
         start = rng.integers(0, max(1, len(frames[i]) - segment_frames + 1))
         seg = frames[i][start:start + segment_frames]
         mel[b, :len(seg)] = conditioning(seg)
-        classes = mu_classes(waveforms[i][start * HOP:start * HOP + T])
+        classes = wavenet.mu_classes(waveforms[i][start * HOP:start * HOP + T])
         targets[b, :len(classes)] = classes
-        values = mu_values(classes)
+        values = wavenet.mu_values(classes)
         previous[b, 1:len(values), 0] = values[:-1]
         if start > 0:
-            previous[b, 0, 0] = mu_values(mu_classes(waveforms[i][start * HOP - 1:start * HOP]))[0]
+            previous[b, 0, 0] = wavenet.mu_values(wavenet.mu_classes(waveforms[i][start * HOP - 1:start * HOP]))[0]
     return (previous, mel), targets
 
 
@@ -563,16 +487,19 @@ def train_wavenet(waveforms, frames, steps: int = 2000, batch_size: int = 4, seg
                   max_seconds: float | None = None):
     """Train the WaveNet decoder by teacher forcing (cross-entropy over μ-law classes, Adam).
 
+    The loop is :func:`course_utils.training.train_steps`; the step is
+    :func:`course_utils.models.wavenet.make_train_step`.
+
     Parameters
     ----------
     waveforms : list of np.ndarray, float32
-        8 kHz training speech (lengths multiples of HOP, e.g. from :func:`check_waveform`).
+        8 kHz training speech (lengths multiples of HOP, e.g. from :func:`core_input`).
     frames : list of np.ndarray
         Decoded log-mel frames of each, ``decode_features(encode(y, 8000))[0]``.
     steps, batch_size, segment_frames : int
     learning_rate : float
     model : keras.Model, optional
-        Continue training this model.
+        Continue training this model (default: a fresh :func:`course_utils.models.wavenet.build_wavenet`).
     seed : int
     log_every : int
         Print every this many steps (0: silent).
@@ -583,169 +510,65 @@ def train_wavenet(waveforms, frames, steps: int = 2000, batch_size: int = 4, seg
     -------
     model : keras.Model
     history : dict
-        ``step``, ``loss`` (nats per sample, averaged between logs), ``seconds`` and ``decayed`` (the step where
-        the learning rate dropped to a third: at 70 % of the steps or of ``max_seconds``).
+        ``step``, ``loss`` (nats per sample, averaged between records), ``seconds`` and ``decayed`` (the step
+        where the learning rate dropped to a third: at 70 % of the steps or of ``max_seconds``).
     """
-    import keras
-    import tensorflow as tf
-
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
-    model = model if model is not None else build_wavenet()
+    model = model if model is not None else wavenet.build_wavenet(n_mels=N_MELS, hop=HOP)
     optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    weights = model.trainable_variables
+    step = wavenet.make_train_step(model, optimizer)
 
-    @tf.function
-    def step(previous, mel, targets):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(targets, model([previous, mel], training=True))
-        optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
-        return loss
-
-    history = {"step": [], "loss": []}
-    every = max(1, min(steps // 50, 50))
-    acc, start = [], time.perf_counter()
-    for i in range(1, steps + 1):
-        late = i == int(0.7 * steps) or (max_seconds and time.perf_counter() - start > 0.7 * max_seconds)
-        if late and "decayed" not in history:
-            optimizer.learning_rate.assign(learning_rate / 3)  # a last, quieter phase
-            history["decayed"] = i
+    def batch(i):
         (previous, mel), targets = wavenet_batches(waveforms, frames, segment_frames, batch_size, rng)
-        acc.append(float(step(tf.constant(previous), tf.constant(mel), tf.constant(targets))))
-        if i % every == 0 or i == steps:
-            history["step"].append(i)
-            history["loss"].append(float(np.mean(acc)))
-            acc = []
-            if log_every and (i % log_every == 0 or i == steps):
-                print(f"  step {i:>5}/{steps}: loss {history['loss'][-1]:.3f} nats/sample "
-                      f"({time.perf_counter() - start:.0f} s)", flush=True)
-        if max_seconds is not None and time.perf_counter() - start > max_seconds:
-            break
-    history["seconds"] = time.perf_counter() - start
+        return tf.constant(previous), tf.constant(mel), tf.constant(targets)
+
+    history = training.train_steps(step, batch, steps, max_seconds=max_seconds,
+                                   record_every=max(1, min(steps // 50, 50)), log_every=log_every,
+                                   describe=lambda m: f"loss {m['loss']:.3f} nats/sample", optimizer=optimizer,
+                                   learning_rate=learning_rate, decay_at=0.7, decay_by=1 / 3)
     return model, history
 
 
-def load_wavenet():
-    """The shipped WaveNet (``course_utils/weights/wavenet.npz``, float16 weights).
+def train_shipped(scale: float = 1.0, log_every: int = 25):
+    """The shipped WaveNet's training: what ``scripts/train_compression.py wavenet`` and notebook 02's ``RETRAIN`` run.
+
+    CMU ARCTIC ``slt`` loaded at :data:`SAMPLE_RATE`, its training utterances (:func:`training_set`),
+    seed 0, ``TRAINING_MINUTES["wavenet"] · scale`` minutes of :func:`train_wavenet`.
+
+    Parameters
+    ----------
+    scale : float
+        Multiplies the time budget (:data:`course_utils.compression.TRAINING_MINUTES`).
+    log_every : int
+        Print every this many steps.
+
+    Returns
+    -------
+    keras.Model
+        Save it with ``saving.save_weights(model, WAVENET_WEIGHTS)``.
+    """
+    config.set_seed(0)
+    arctic = data.load_arctic(("slt",), sample_rate=SAMPLE_RATE)
+    waves, frames = training_set(arctic)
+    print(f"WaveNet: {len(waves)} utterances, {sum(map(len, waves)) / SAMPLE_RATE / 60:.1f} min of speech "
+          f"({arctic.origin})", flush=True)
+    model, _ = train_wavenet(waves, frames, steps=10 ** 6, seed=0, log_every=log_every,
+                             max_seconds=TRAINING_MINUTES["wavenet"] * 60 * scale)
+    return model
+
+
+def load_wavenet() -> keras.Model:
+    """The shipped WaveNet (:data:`WAVENET_WEIGHTS`, float16 weights; trained by :func:`train_shipped`).
 
     Raises
     ------
     FileNotFoundError
-        Weights missing — train them with ``python benchmarks/train_compression.py wavenet``.
+        Weights missing — train them with ``python scripts/train_compression.py wavenet``.
     """
-    if not WAVENET_WEIGHTS.is_file():
-        raise FileNotFoundError(f"{WAVENET_WEIGHTS}: missing — run `python benchmarks/train_compression.py wavenet`")
-    model = build_wavenet()
-    load_weights_f16(model, WAVENET_WEIGHTS)
+    model = wavenet.build_wavenet(n_mels=N_MELS, hop=HOP)
+    saving.load_weights(model, WAVENET_WEIGHTS)
     return model
-
-
-class IncrementalWaveNet:
-    """Fast autoregressive generation with the weights of :func:`build_wavenet` (Paine et al. 2016).
-
-    Each layer keeps a queue (a ring buffer) of its last ``dilation`` inputs, so generating one sample
-    costs one matrix product per layer instead of recomputing the receptive field. Plain NumPy, batched
-    over utterances.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A model from :func:`build_wavenet` (trained).
-    """
-
-    def __init__(self, model):
-        get = lambda name: [np.asarray(w, np.float64) for w in model.get_layer(name).get_weights()]
-        self.model = model
-        self.dilations = [model.get_layer(f"dilated_{i}").dilation_rate[0] for i in range(self._n_layers(model))]
-        self.input_w, self.input_b = get("input_conv")        # (2, 1, R), (R,)
-        self.layers = []
-        for i, d in enumerate(self.dilations):
-            w, b = get(f"dilated_{i}")                          # (2, R, 2R)
-            sw, sb = get(f"skip_{i}")
-            r = w.shape[-1] // 2
-            rw, rb = get(f"res_{i}") if i < len(self.dilations) - 1 else (np.zeros((1, r, r)), np.zeros(r))
-            self.layers.append(dict(d=d, w_past=w[0], w_now=w[1], b=b, out_w=np.concatenate([rw[0], sw[0]], 1),
-                                    out_b=np.concatenate([rb, sb]), residual=rw.shape[-1]))
-        self.post_w, self.post_b = get("post")
-        self.logit_w, self.logit_b = get("logits")
-
-    @staticmethod
-    def _n_layers(model) -> int:
-        return sum(1 for layer in model.layers if layer.name.startswith("dilated_"))
-
-    def layer_conditioning(self, mel: np.ndarray) -> np.ndarray:
-        """Per-layer conditioning inputs at frame rate, (n_layers, batch, n_frames, 2R), from (batch, n_frames, N_MELS)."""
-        from keras import ops
-
-        conv = self.model.get_layer("cond_conv")
-        c = np.asarray(ops.convert_to_numpy(conv(np.asarray(mel, np.float32))), np.float64)
-        out = []
-        for i in range(len(self.layers)):
-            w, b = [np.asarray(v, np.float64) for v in self.model.get_layer(f"cond_{i}").get_weights()]
-            out.append(c @ w[0] + b)
-        return np.stack(out)
-
-    def generate(self, mel: np.ndarray, n_samples: int | None = None, temperature: float = 1.0, seed: int = 0,
-                 teacher: np.ndarray | None = None):
-        """Generate μ-law samples autoregressively.
-
-        Parameters
-        ----------
-        mel : np.ndarray, float32, (batch, n_frames, N_MELS)
-            :func:`conditioning` of decoded frames (pad shorter utterances; cut their output afterwards).
-        n_samples : int, optional
-            Samples to generate (default ``n_frames * HOP``).
-        temperature : float
-            Softmax temperature of the sampling (1 = the model's distribution).
-        seed : int
-        teacher : np.ndarray, int, (batch, n_samples), optional
-            Teacher forcing: feed these μ-law classes instead of the sampled ones (used to check that the
-            incremental pass equals the parallel one).
-
-        Returns
-        -------
-        waveform : np.ndarray, float32, (batch, n_samples)
-            8 kHz.
-        logits : np.ndarray or None
-            (batch, n_samples, 256) float32 when ``teacher`` is given, else None.
-        """
-        rng = np.random.default_rng(seed)
-        mel = np.asarray(mel, np.float32)
-        batch = mel.shape[0]
-        n_samples = n_samples or mel.shape[1] * HOP
-        cond = self.layer_conditioning(mel)
-        queues = [np.zeros((L["d"], batch, L["residual"])) for L in self.layers]
-        x_prev, x_now = np.zeros((batch, 1)), np.zeros((batch, 1))
-        out = np.zeros((batch, n_samples), np.float32)
-        all_logits = np.zeros((batch, n_samples, 256), np.float32) if teacher is not None else None
-        values = mu_values(np.arange(256))
-        for t in range(n_samples):
-            h = x_prev @ self.input_w[0] + x_now @ self.input_w[1] + self.input_b
-            skip = 0.0
-            frame = t // HOP
-            for i, L in enumerate(self.layers):
-                q = queues[i]
-                slot = t % L["d"]
-                z = q[slot] @ L["w_past"] + h @ L["w_now"] + L["b"] + cond[i, :, frame]
-                q[slot] = h
-                r = L["residual"]
-                g = np.tanh(z[:, :r]) / (1 + np.exp(-z[:, r:]))
-                o = g @ L["out_w"] + L["out_b"]
-                h = h + o[:, :r]
-                skip = skip + o[:, r:]
-            a = np.maximum(np.maximum(skip, 0) @ self.post_w[0] + self.post_b, 0)
-            logits = a @ self.logit_w[0] + self.logit_b
-            if teacher is not None:
-                all_logits[:, t] = logits
-                cls = np.asarray(teacher)[:, t]
-            else:
-                p = np.exp((logits - logits.max(1, keepdims=True)) / temperature)
-                cdf = np.cumsum(p, 1)
-                cls = (cdf < rng.random((batch, 1)) * cdf[:, -1:]).sum(1)
-            out[:, t] = values[cls]
-            x_prev, x_now = x_now, values[cls][:, None].astype(np.float64)
-        return out, all_logits
 
 
 def wavenet_decode(streams, model=None, temperature: float = 1.0, seed: int = 0) -> tuple[list, float]:
@@ -771,15 +594,15 @@ def wavenet_decode(streams, model=None, temperature: float = 1.0, seed: int = 0)
     if isinstance(streams, (bytes, bytearray)):
         streams = [streams]
     frames = [decode_features(s)[0] for s in streams]
-    gen = IncrementalWaveNet(model if model is not None else load_wavenet())
+    gen = wavenet.IncrementalWaveNet(model if model is not None else load_wavenet())
     longest = max(len(f) for f in frames)
     mel = np.full((len(frames), longest, N_MELS), conditioning(np.full(1, FLOOR_DB))[0], np.float32)
     for i, f in enumerate(frames):
         mel[i, :len(f)] = conditioning(f)
     start = time.perf_counter()
-    audio, _ = gen.generate(mel, temperature=temperature, seed=seed)
+    cores, _ = gen.generate(mel, temperature=temperature, seed=seed)
     seconds = time.perf_counter() - start
-    out = [audio[i, :len(f) * HOP] for i, f in enumerate(frames)]
+    out = [cores[i, :len(f) * HOP] for i, f in enumerate(frames)]
     return out, seconds / (sum(len(y) for y in out) / SAMPLE_RATE)
 
 
@@ -815,7 +638,52 @@ def decode(data: bytes, method: str = "griffin_lim", model=None, seed: int = 0) 
         raise ValueError(f"unknown decoder {method!r}; use 'griffin_lim' or 'wavenet'")
     core_frames, high_frames = decode_features(data)
     if method == "griffin_lim":
-        core = griffin_lim(core_frames, seed=seed)
+        core = griffin_lim_core(core_frames, seed=seed)
     else:
         core = postfilter(wavenet_decode([data], model=model, seed=seed)[0][0], core_frames)
     return widen(core, high_frames, seed=seed)
+
+
+def score_decoders(versions: dict, originals, texts) -> dict:
+    """Score decoded versions of the same utterances the way notebook 02 does: a recogniser, STOI, LSD.
+
+    For each version: the character error rate of PocketSphinx (:func:`course_utils.metrics.recognizer_cer`,
+    pooled over the utterances and draws), STOI (:func:`course_utils.metrics.stoi`) against the 16 kHz
+    recording (the version resampled to 16 kHz), and the log-spectral distance of the 0–4 kHz band
+    (:func:`course_utils.metrics.log_spectral_distance`) against the codec's 8 kHz input (the version
+    through :func:`core_input`).
+
+    Parameters
+    ----------
+    versions : dict
+        ``{name: (waveforms, sample_rate)}``; ``waveforms`` is a list of ``k · len(originals)`` float32
+        waveforms: ``k`` draws of every utterance, one draw after the other (``streams * k``).
+    originals : list of np.ndarray, float32
+        The recordings at :data:`WIDEBAND_RATE` (16 kHz).
+    texts : list of str
+        Their prompts.
+
+    Returns
+    -------
+    dict
+        ``{name: {"cer", "hypothesis" (the first utterance as recognised), "stoi", "lsd" (dB)}}``, in the
+        order of ``versions``.
+
+    Raises
+    ------
+    AudioError
+        A waveform that is not valid audio.
+    """
+    reference = [core_input(y, WIDEBAND_RATE) for y in originals]  # the codec's 8 kHz input
+    scores = {}
+    for name, (waves, rate) in versions.items():
+        draws = len(waves) // len(originals)
+        cer, hyps = metrics.recognizer_cer(waves, list(texts) * draws, rate)
+        wide = [audio.check_waveform(w, rate, target_rate=WIDEBAND_RATE) for w in waves]
+        narrow = [core_input(w, rate) for w in waves]
+        scores[name] = {
+            "cer": cer, "hypothesis": hyps[0],
+            "stoi": float(np.mean([metrics.stoi(r, w, WIDEBAND_RATE) for r, w in zip(list(originals) * draws, wide)])),
+            "lsd": float(np.mean([metrics.log_spectral_distance(r, w, SAMPLE_RATE)
+                                  for r, w in zip(reference * draws, narrow)]))}
+    return scores

@@ -1,0 +1,72 @@
+"""Train the weights that notebook 02 (compression) ships in ``course_utils/weights/``.
+
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py all      # everything, ~2 h 20 min, 2 CPU cores
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py image    # the learned image codec (4 λ)
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py vae      # VAE + plain autoencoder (faces)
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py wavenet  # WaveNet speech decoder
+
+Each part is one library function — ``image_codec.train_shipped``, ``vae.train_shipped``,
+``speech_codec.train_shipped`` — with the data, seeds and budgets of the shipped weights (the budgets are
+``course_utils.compression.TRAINING_MINUTES``); the notebook's ``RETRAIN = True`` calls the same functions.
+This script only saves what they return. ``--scale 0.5`` halves every time budget.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def train_image(scale: float, only=None) -> None:
+    from course_utils import image_codec as ic
+    from course_utils import saving
+
+    base = ic.load_codec(ic.LAMBDAS.index(0.0067)) if only else None  # --only: fine-tune from the shipped base
+    models = ic.train_shipped(scale, base=base, only=only)
+    for lambda_id, model in models.items():
+        if not only or lambda_id in only:
+            saving.save_weights(model, ic.weights_path(lambda_id))
+            print(f"saved {ic.weights_path(lambda_id).name}", flush=True)
+
+
+def train_vae(scale: float, only=None) -> None:
+    from course_utils import saving, vae
+
+    for variational, model in zip((True, False), vae.train_shipped(scale)):
+        saving.save_weights(model, vae.weights_path(variational))
+        print(f"saved {vae.weights_path(variational).name}", flush=True)
+
+
+def train_wavenet(scale: float, only=None) -> None:
+    from course_utils import saving
+    from course_utils import speech_codec as sc
+
+    saving.save_weights(sc.train_shipped(scale), sc.WAVENET_WEIGHTS)
+    print(f"saved {sc.WAVENET_WEIGHTS.name}", flush=True)
+
+
+PARTS = {"image": train_image, "vae": train_vae, "wavenet": train_wavenet}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("part", choices=["all", *PARTS])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="multiplies every time budget (course_utils.compression.TRAINING_MINUTES)")
+    parser.add_argument("--only", type=int, nargs="*", help="image: fine-tune only these λ ids from the shipped base")
+    args = parser.parse_args(argv)
+    for part in list(PARTS) if args.part == "all" else [args.part]:
+        start = time.perf_counter()
+        PARTS[part](args.scale, only=args.only)
+        print(f"{part}: {(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""The learned image codec: its network's prior is a distribution, streams round-trip, bad input fails, weights load."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils import compression, metrics
+from course_utils import image_codec as ic
+from course_utils.bitstream import StreamError
+from course_utils.models import factorized_prior
+from synthetic import smooth_image
+
+
+@pytest.fixture(scope="module")
+def small_codec():
+    return factorized_prior.build_codec(0.01, filters=8, latent=6)
+
+
+def test_factorized_prior_is_a_distribution_over_integers(small_codec):
+    pmf = ic._pmf_tables(small_codec)
+    assert pmf.shape == (6, 2 * ic.SUPPORT + 1)
+    assert np.allclose(pmf.sum(1), 1.0, atol=1e-4)
+    grid = np.linspace(-20, 20, 81, dtype=np.float32)
+    logits = np.asarray(small_codec.prior.logits_cdf(np.broadcast_to(grid, (6, 1, 81)).copy()))[:, 0]
+    assert np.all(np.diff(logits, axis=1) > 0), "the learned CDF must be increasing"
+
+
+def test_image_codec_round_trips_through_bytes(small_codec):
+    img = smooth_image(40, 72)  # not a multiple of 16: padded, then cropped back
+    data = ic.encode(img, lambda_id=1, model=small_codec)
+    assert isinstance(data, bytes) and data[:4] == ic.MAGIC
+    out = ic.decode(data, model=small_codec)
+    assert out.shape == img.shape and out.dtype == np.uint8
+    y = np.round(ic.latent(small_codec, img))
+    assert np.array_equal(out, ic.synthesize(small_codec, np.clip(y, -ic.SUPPORT, ic.SUPPORT), 40, 72))
+    assert ic.bpp(data, img.shape) == len(data) * 8 / (40 * 72)
+    assert ic.float_latent_bpp(small_codec, img) == pytest.approx(3 * 5 * 6 * 32 / (40 * 72))
+
+
+def test_image_codec_rejects_bad_images_and_streams(small_codec):
+    from PIL import Image
+
+    img = smooth_image(32, 32)
+    with pytest.raises(ValueError, match="mode 'L'"):
+        ic.encode(Image.fromarray(img).convert("L"), model=small_codec)
+    with pytest.raises(ValueError, match="RGBA"):
+        ic.encode(Image.fromarray(img).convert("RGBA"), model=small_codec)
+    with pytest.raises(ValueError, match="shape"):
+        ic.encode(img[..., 0], model=small_codec)
+    with pytest.raises(ValueError, match="uint8"):
+        ic.encode(img.astype(np.float32), model=small_codec)
+    with pytest.raises(ValueError, match="size"):
+        ic.encode(img[:8, :8], model=small_codec)
+    data = ic.encode(img, model=small_codec)
+    with pytest.raises(StreamError, match="CRC"):
+        ic.decode(data[:-4], model=small_codec)
+    flipped = bytearray(data)
+    flipped[len(data) // 2 + 6] ^= 0xFF
+    with pytest.raises(StreamError):
+        ic.decode(bytes(flipped), model=small_codec)
+    with pytest.raises(StreamError, match="not a learned image codec stream"):
+        ic.decode(b"\x89PNG\r\n\x1a\n" + bytes(40), model=small_codec)
+    with pytest.raises(StreamError, match="not a learned image codec stream"):
+        ic.decode(compression.jpeg_bytes(img, 50), model=small_codec)
+
+
+def test_train_codec_runs_and_logs(small_codec):
+    images = np.stack([smooth_image(64, 64, seed=s) for s in range(4)])
+    model, history = ic.train_codec(images, 0.01, steps=4, batch_size=2, crop=32, model=small_codec, log_every=2)
+    assert history["step"] == [2, 4] and np.all(np.isfinite(history["loss"]))
+    assert len(history["psnr"]) == 2 and "mse" not in history and history["decayed"] == 3  # int(0.8 · 4)
+
+
+def test_rate_distortion_scores_every_image_with_every_codec(small_codec):
+    images = [smooth_image(176, 176, seed=s) for s in range(2)]
+    result = ic.rate_distortion({1: small_codec, 3: small_codec}, images, names=["a", "b"])
+    assert result["lambda_id"] == [1, 3] and set(result["per_image"]) == {"a", "b"}
+    stream = ic.encode(images[1], lambda_id=3, model=small_codec)
+    out = ic.decode(stream, model=small_codec)
+    assert result["per_image"]["b"][1] == pytest.approx(
+        (ic.bpp(stream, images[1].shape), metrics.psnr(images[1], out), metrics.ms_ssim(images[1], out)))
+    for col, key in enumerate(("bpp", "psnr", "ms_ssim")):
+        assert result[key] == pytest.approx([np.mean([result["per_image"][n][k][col] for n in "ab"]) for k in range(2)])
+
+
+class _Photos:
+    """What data.load_photo_domains returns, as far as the training recipe reads it."""
+
+    images = np.zeros((2, 64, 64, 3), np.uint8)
+    origin = "test"
+
+    def __len__(self):
+        return len(self.images)
+
+
+def test_train_shipped_is_the_shipped_recipe_and_budget(monkeypatch):
+    calls = {}
+
+    def load_photo_domains(**kwargs):
+        calls["data"] = kwargs
+        return _Photos()
+
+    def train_family(images, base_seconds, finetune_seconds, **kwargs):
+        calls.update(images=images, budget=(base_seconds, finetune_seconds), kwargs=kwargs)
+        return {3: "model"}
+
+    monkeypatch.setattr(ic.data, "load_photo_domains", load_photo_domains)
+    monkeypatch.setattr(ic, "train_family", train_family)
+    assert ic.train_shipped(scale=0.5) == {3: "model"}
+    assert calls["data"] == {"image_size": 256, "per_domain": 250, "seed": 0}
+    assert calls["images"] is _Photos.images
+    minutes = compression.TRAINING_MINUTES
+    assert calls["budget"] == (minutes["image_base"] * 30, minutes["image_finetune"] * 30)
+    assert calls["kwargs"] == {"log_every": 50, "base": None, "only": None}
+
+
+def test_shipped_image_codecs_load_and_compress():
+    img = smooth_image(64, 96)
+    rates = []
+    for lambda_id in range(len(ic.LAMBDAS)):
+        data = ic.encode(img, lambda_id=lambda_id)
+        out = ic.decode(data)  # the model is chosen by the header's λ id
+        assert out.shape == img.shape
+        assert metrics.psnr(img, out) > 22
+        rates.append(ic.bpp(data, img.shape))
+    assert rates[0] < rates[-1], "a larger λ must spend more bits"
+    with pytest.raises(ValueError, match="lambda id"):
+        ic.load_codec(len(ic.LAMBDAS))
