@@ -1,9 +1,10 @@
-"""Topic 1 — processing: a CNN photo-domain classifier and an LSTM on MFCC sequences.
+"""Notebook 01's pipelines: a CNN photo-domain classifier and an LSTM on MFCC sequences.
 
-Models follow the keras-io examples' shape: one short builder function per
-model, trained with ``model.fit``. Public functions on raw input
-(:func:`classify_image`, :func:`recognize_digit`) let anyone try a trained model
-on their own files.
+The models are :mod:`course_utils.models.image_cnn` and :mod:`course_utils.models.digit_lstm`; this
+module holds what surrounds them, the keras-io way: the MFCC front end, training with ``model.fit``,
+leave-one-speaker-out evaluation (:func:`course_utils.evaluation.leave_one_speaker_out`), saving with
+class names, and the public functions on raw input (:func:`classify_image`, :func:`recognize_digit`)
+that let anyone try a trained model on their own files.
 
 References
 ----------
@@ -12,16 +13,21 @@ References
   average pooling (Lin et al. 2014, "Network in Network").
 * LSTM: Hochreiter & Schmidhuber 1997; MFCC front end as in Davis &
   Mermelstein 1980, with Δ/ΔΔ (Furui 1986) and per-utterance CMVN.
+* Speed perturbation: Ko et al. 2015, "Audio augmentation for speech recognition".
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import keras
 import numpy as np
 
-from .audio import mfcc, normalize_features, peak_normalize, trim_silence
-from . import config, saving
+from . import config, evaluation, saving
+from .audio import check_waveform, mfcc, normalize_features, peak_normalize, trim_silence
+from .images import image_dataset, load_image
+from .models.digit_lstm import build_mfcc_lstm
+from .models.image_cnn import build_image_cnn
 
 #: FSDD front end: 8 kHz, 32 ms window (256 samples), 10 ms hop (80 samples), 40 mel bands, 13 MFCCs + Δ + ΔΔ.
 DIGIT_SAMPLE_RATE = 8000
@@ -32,56 +38,9 @@ MAX_FRAMES = 150  # 1.5 s at a 10 ms hop; longer clips are cropped to their cent
 # ----------------------------------------------------------------------------- images
 
 
-def build_image_cnn(image_size: int, n_classes: int, mean=None, variance=None, width: int = 32,
-                    convs_per_block: int = 1, dropout: float = 0.3):
-    """A small VGG-style CNN for RGB photos.
-
-    Four blocks of ``[Conv 3×3 → BatchNorm → ReLU] × convs_per_block → MaxPool 2×2`` with
-    ``width, 2·width, 4·width, 8·width`` filters, global average pooling,
-    dropout and a softmax layer. The first layer normalises raw 0–255 pixels
-    per channel, so the model takes images as they come from :func:`course_utils.images.load_image`.
-
-    Parameters
-    ----------
-    image_size : int
-        Input side in pixels (input shape ``(image_size, image_size, 3)``, float32 0–255).
-    n_classes : int
-    mean, variance : array-like, shape (3,), optional
-        Per-channel statistics of the training pixels in 0–255 units
-        (default: 127.5 and 127.5²).
-    width : int
-        Filters in the first block.
-    convs_per_block : int
-        Convolutions before each pooling (1 keeps training within minutes on a 2-core CPU).
-    dropout : float
-
-    Returns
-    -------
-    keras.Model
-        Outputs class probabilities, shape ``(batch, n_classes)``.
-    """
-    import keras
-    from keras import layers
-
-    mean = np.full(3, 127.5) if mean is None else np.asarray(mean)
-    variance = np.full(3, 127.5 ** 2) if variance is None else np.asarray(variance)
-    inputs = keras.Input((image_size, image_size, 3), name="pixels")
-    x = layers.Normalization(mean=mean, variance=variance, name="per_channel_norm")(inputs)
-    for block, filters in enumerate([width, 2 * width, 4 * width, 8 * width]):
-        for conv in range(convs_per_block):
-            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"conv{block}_{conv}")(x)
-            x = layers.BatchNormalization(name=f"bn{block}_{conv}")(x)
-            x = layers.ReLU()(x)
-        x = layers.MaxPooling2D(name=f"pool{block}")(x)
-    x = layers.GlobalAveragePooling2D()(x)
-    x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="photo_domain_cnn")
-
-
 def train_image_classifier(images: np.ndarray, labels: np.ndarray, n_classes: int, epochs: int = 30,
                            batch_size: int = 32, learning_rate: float = 2e-3, seed: int = 0, verbose: int = 2):
-    """Train :func:`build_image_cnn` on uint8 images with augmentation (AdamW, cosine decay).
+    """Train :func:`~course_utils.models.image_cnn.build_image_cnn` on uint8 images (augmented; AdamW, cosine decay).
 
     Parameters
     ----------
@@ -103,10 +62,6 @@ def train_image_classifier(images: np.ndarray, labels: np.ndarray, n_classes: in
     seconds : float
         Training wall time.
     """
-    import keras
-
-    from .images import image_dataset
-
     pixels = np.asarray(images, np.float32)
     model = build_image_cnn(images.shape[1], n_classes, mean=pixels.mean(axis=(0, 1, 2)),
                             variance=pixels.var(axis=(0, 1, 2)))
@@ -146,8 +101,6 @@ def classify_image(image, model=None, class_names=None) -> tuple[str, dict]:
     FileNotFoundError, course_utils.images.ImageError
         As :func:`course_utils.images.load_image`.
     """
-    from .images import load_image
-
     if model is None:
         model, class_names = load_trained("photo_domains_cnn")
     elif class_names is None:
@@ -179,18 +132,10 @@ def digit_features(waveform: np.ndarray, sample_rate: int) -> np.ndarray:
     Raises
     ------
     course_utils.audio.AudioError
-        Empty or silent audio.
-    ValueError
-        ``waveform`` is not one-dimensional (e.g. stereo: average the channels first).
+        Not one-dimensional (e.g. stereo: average the channels first), empty, non-finite or
+        silent audio, or a bad sample rate (:func:`course_utils.audio.check_waveform`).
     """
-    import librosa
-
-    y = np.asarray(waveform, dtype=np.float32)
-    if y.ndim != 1:
-        raise ValueError(f"expected mono audio of shape (n_samples,), got shape {y.shape}; "
-                         "average the channels first (load_audio(..., mono=True))")
-    if sample_rate != DIGIT_SAMPLE_RATE:
-        y = librosa.resample(y, orig_sr=sample_rate, target_sr=DIGIT_SAMPLE_RATE, res_type="soxr_hq")
+    y = check_waveform(waveform, sample_rate, target_rate=DIGIT_SAMPLE_RATE)
     y = peak_normalize(trim_silence(y, top_db=30))
     feats = normalize_features(mfcc(y, DIGIT_SAMPLE_RATE, **MFCC_PARAMS), axis=1).T
     if len(feats) > MAX_FRAMES:
@@ -207,51 +152,14 @@ def pad_batch(sequences) -> np.ndarray:
     np.ndarray, float32, shape (batch, max_frames, n_features)
         Padding is zeros after the end (the LSTM's ``Masking`` layer skips them).
     """
-    import keras
-
     return keras.utils.pad_sequences(list(sequences), padding="post", dtype="float32", value=0.0)
-
-
-def build_mfcc_lstm(n_features: int = 39, n_classes: int = 10, units: int = 64, n_layers: int = 1,
-                    dropout: float = 0.3):
-    """A bidirectional LSTM over MFCC frames for isolated-word recognition.
-
-    ``Masking → BiLSTM(units) × n_layers → Dropout → Dense(softmax)``; the last
-    layer returns only its final state (both directions), earlier ones whole sequences.
-
-    Parameters
-    ----------
-    n_features : int
-        Features per frame (39 = 13 MFCC + Δ + ΔΔ).
-    n_classes : int
-    units : int
-        LSTM cells per direction.
-    n_layers : int
-        Stacked BiLSTM layers (one trains in about a minute per fold on a 2-core CPU).
-    dropout : float
-
-    Returns
-    -------
-    keras.Model
-        Input ``(batch, n_frames, n_features)`` float32, zero-padded;
-        output class probabilities ``(batch, n_classes)``.
-    """
-    import keras
-    from keras import layers
-
-    inputs = keras.Input((None, n_features), name="mfcc_frames")
-    x = layers.Masking(mask_value=0.0)(inputs)
-    for i in range(n_layers):
-        x = layers.Bidirectional(layers.LSTM(units, return_sequences=i < n_layers - 1), name=f"bilstm{i + 1}")(x)
-    x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="mfcc_lstm")
 
 
 def augment_waveform(y: np.ndarray, sample_rate: int, rng: np.random.Generator) -> np.ndarray:
     """Random speed (±20 %) and gain (±6 dB) perturbation plus light noise, for speaker robustness.
 
-    Speed perturbation follows Ko et al. 2015, "Audio augmentation for speech recognition".
+    Speed perturbation follows Ko et al. 2015, "Audio augmentation for speech recognition"
+    (notebook 04's augmentations, :mod:`course_utils.digit_features`, are finer grained).
 
     Returns
     -------
@@ -287,7 +195,7 @@ def digit_feature_set(waveforms, sample_rate: int, augment_copies: int = 0, seed
 
 def train_digit_lstm(features, labels: np.ndarray, epochs: int = 25, batch_size: int = 64,
                      learning_rate: float = 3e-3, seed: int = 0, verbose: int = 0):
-    """Train :func:`build_mfcc_lstm` on MFCC sequences (Adam, cosine decay).
+    """Train :func:`~course_utils.models.digit_lstm.build_mfcc_lstm` on MFCC sequences (Adam, cosine decay).
 
     Parameters
     ----------
@@ -306,8 +214,6 @@ def train_digit_lstm(features, labels: np.ndarray, epochs: int = 25, batch_size:
     seconds : float
         Training wall time.
     """
-    import keras
-
     keras.utils.set_random_seed(seed)
     x, y = pad_batch(features), np.asarray(labels, np.int64)
     model = build_mfcc_lstm(x.shape[-1], 10)
@@ -335,6 +241,10 @@ def lstm_leave_one_speaker_out(digits, features, epochs: int = 15, augment_copie
                                seed: int = 0, verbose: bool = True) -> dict:
     """Leave-one-speaker-out evaluation of the MFCC LSTM: for each speaker, train on the others, test on them.
 
+    The protocol is :func:`course_utils.evaluation.leave_one_speaker_out`; each fold computes the
+    (augmented) features of the other speakers' clips with :func:`digit_feature_set`, trains a fresh
+    model with :func:`train_digit_lstm` and predicts the held-out speaker's clean ``features``.
+
     Parameters
     ----------
     digits : course_utils.data.SpokenDigits
@@ -345,7 +255,7 @@ def lstm_leave_one_speaker_out(digits, features, epochs: int = 15, augment_copie
         As in :func:`train_digit_lstm` and :func:`digit_feature_set`.
     extra : tuple (features, labels), optional
         Extra training sequences added to every fold — e.g. synthetic speakers from
-        :func:`course_utils.fallback.synthetic_spoken_digits`. They are never tested on.
+        :func:`course_utils.data.fallback.synthetic_spoken_digits`. They are never tested on.
     seed : int
     verbose : bool
         Print one line per fold.
@@ -353,28 +263,23 @@ def lstm_leave_one_speaker_out(digits, features, epochs: int = 15, augment_copie
     Returns
     -------
     dict
-        ``accuracy`` (speaker -> accuracy on that speaker's clips), ``mean``,
-        ``pred`` (held-out prediction of every clip, int64 ``(n,)``) and
-        ``seconds`` (total training time).
+        As :func:`course_utils.evaluation.leave_one_speaker_out`: ``accuracy`` (speaker -> accuracy on
+        that speaker's clips), ``mean``, ``worst``, ``pred`` (held-out prediction of every clip, int64
+        ``(n,)``) and ``seconds`` (total training time).
     """
     extra_feats, extra_labels = ([], np.zeros(0, np.int64)) if extra is None else (list(extra[0]),
                                                                                    np.asarray(extra[1], np.int64))
-    pred = np.zeros(len(digits.labels), np.int64)
-    accuracy, total = {}, 0.0
-    for speaker in sorted(set(digits.speakers.tolist())):
-        train_i = np.where(digits.speakers != speaker)[0]
-        test_i = np.where(digits.speakers == speaker)[0]
+
+    def fit_predict(held_out, test):
+        train_i = np.where(~np.isin(digits.speakers, held_out))[0]
         feats, source = digit_feature_set([digits.waveforms[k] for k in train_i], digits.sample_rate,
                                           augment_copies=augment_copies, seed=seed)
         labels = np.concatenate([digits.labels[train_i][source], extra_labels])
         model, _, seconds = train_digit_lstm(list(feats) + extra_feats, labels, epochs=epochs, seed=seed)
-        pred[test_i] = predict_digits(model, [features[k] for k in test_i]).argmax(axis=1)
-        accuracy[speaker] = float(np.mean(pred[test_i] == digits.labels[test_i]))
-        total += seconds
-        if verbose:
-            print(f"held out {speaker:>10}: accuracy {accuracy[speaker]:.3f} ({len(test_i)} clips, "
-                  f"{len(labels)} training sequences, {seconds:.0f} s)", flush=True)
-    return {"accuracy": accuracy, "mean": float(np.mean(list(accuracy.values()))), "pred": pred, "seconds": total}
+        return predict_digits(model, [features[k] for k in test]).argmax(axis=1), seconds
+
+    return evaluation.leave_one_speaker_out(digits.labels, digits.speakers, fit_predict, verbose=verbose,
+                                            name="LSTM")
 
 
 def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
@@ -399,9 +304,9 @@ def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple
     Raises
     ------
     course_utils.audio.AudioError
-        Empty or silent audio.
-    ValueError
-        Not mono.
+        As :func:`digit_features`.
+    FileNotFoundError
+        No ``model`` given and notebook 01 has not saved one.
     """
     if model is None:
         model, _ = load_trained("fsdd_lstm")

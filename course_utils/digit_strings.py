@@ -1,0 +1,240 @@
+"""Notebook 04's digit strings: data made from FSDD clips, the CTC training loop, and :func:`transcribe`.
+
+Real users say "four zero seven one", not one digit per file. :func:`make_digit_strings` joins one
+speaker's clips with random pauses into such recordings; :func:`train_ctc` trains the CTC acoustic model
+of :mod:`course_utils.models.ctc` (Graves et al. 2006) on their log-mel frames
+(:func:`course_utils.digit_features.string_log_mel`) in length-sorted batches; :func:`transcribe_batch` and
+:func:`transcribe` decode it greedily or by beam search. Word and character error rates are
+``course_utils.metrics.error_rates(..., characters_as_words=True)``.
+"""
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+
+from . import saving
+from .audio import trim_silence
+from .digit_features import SAMPLE_RATE, add_noise, pitch_perturb, random_gain, speed_perturb, string_log_mel
+from .models import ctc
+
+
+def make_digit_strings(digits, n_strings: int, min_len: int = 3, max_len: int = 7, pause=(0.05, 0.35),
+                       augment=(), seed: int = 0):
+    """Digit strings: one speaker's FSDD clips, trimmed and joined with random pauses.
+
+    Each string picks a speaker, 3–7 of that speaker's clips at random,
+    trims their silence, scales each to a random peak in [0.4, 0.9], and joins
+    them with pauses of ``pause`` seconds (also before and after); a faint
+    noise floor (−60 dB) keeps the pauses from being digital silence.
+
+    Parameters
+    ----------
+    digits : course_utils.data.SpokenDigits
+        Clips at :data:`SAMPLE_RATE` (e.g. the training speakers' only).
+    n_strings : int
+    min_len, max_len : int
+        Digits per string (inclusive).
+    pause : tuple of float
+        Range of each pause in seconds.
+    augment : collection of str
+        Perturb every clip independently before joining: any of ``"speed"``,
+        ``"pitch"``, ``"gain"``, ``"noise"`` (see :func:`course_utils.digit_features.augment_features`) —
+        for training strings only.
+    seed : int
+
+    Returns
+    -------
+    waveforms : list of np.ndarray, float32
+        At 8 kHz.
+    texts : list of str
+        The digits said, e.g. ``"4071"``.
+    speakers : np.ndarray of str, shape (n_strings,)
+
+    Raises
+    ------
+    ValueError
+        ``digits`` is not at 8 kHz or has no clips, or an unknown augmentation.
+    """
+    perturb = {"speed": speed_perturb, "pitch": pitch_perturb, "gain": random_gain, "noise": add_noise}
+    unknown = set(augment) - set(perturb)
+    if unknown:
+        raise ValueError(f"unknown string augmentation(s) {sorted(unknown)}; known: {sorted(perturb)}")
+    if digits.sample_rate != SAMPLE_RATE or len(digits) == 0:
+        raise ValueError(f"need FSDD clips at {SAMPLE_RATE} Hz, got {len(digits)} clips at {digits.sample_rate} Hz")
+    rng = np.random.default_rng(seed)
+    trimmed = [trim_silence(y, top_db=30) for y in digits.waveforms]
+    by_speaker = {s: np.where(digits.speakers == s)[0] for s in sorted(set(digits.speakers))}
+    names = sorted(by_speaker)
+    waves, texts, who = [], [], []
+    for _ in range(n_strings):
+        speaker = names[rng.integers(len(names))]
+        picks = rng.choice(by_speaker[speaker], size=int(rng.integers(min_len, max_len + 1)))
+        parts = []
+        for i in picks:
+            parts.append(np.zeros(int(rng.uniform(*pause) * SAMPLE_RATE), np.float32))
+            y = trimmed[i]
+            for kind in [k for k in perturb if k in augment]:  # a fixed order: speed, pitch, gain, noise
+                y = perturb[kind](y, rng)
+            parts.append(y * (rng.uniform(0.4, 0.9) / (np.max(np.abs(y)) + 1e-9)))
+        parts.append(np.zeros(int(rng.uniform(*pause) * SAMPLE_RATE), np.float32))
+        y = np.concatenate(parts)
+        waves.append((y + rng.normal(0, 1e-3, y.shape)).astype(np.float32))
+        texts.append("".join(str(digits.labels[i]) for i in picks))
+        who.append(speaker)
+    return waves, texts, np.asarray(who)
+
+
+def _padded(features, rows) -> np.ndarray:
+    """``features[rows]`` zero-padded after their end: float32 ``(len(rows), longest, n_mels)``."""
+    x = np.zeros((len(rows), max(len(features[i]) for i in rows), features[0].shape[1]), np.float32)
+    for row, i in enumerate(rows):
+        x[row, :len(features[i])] = features[i]
+    return x
+
+
+def _batches(features, targets, batch_size, rng):
+    """Length-sorted batches (little padding), zero-padded; targets padded with -1."""
+    order = np.argsort([len(f) for f in features], kind="stable")
+    groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    rng.shuffle(groups)
+    for g in groups:
+        yield _padded(features, g), targets[g]
+
+
+class StringBatches(keras.utils.PyDataset):
+    """One epoch of length-sorted, zero-padded batches of digit strings, reshuffled after every epoch.
+
+    Parameters
+    ----------
+    features : list of np.ndarray, float32, (n_frames, 40)
+    targets : np.ndarray, int32, shape (n, longest text)
+        From :func:`course_utils.models.ctc.encode_texts` (padded with -1).
+    batch_size : int
+    rng : np.random.Generator
+        Shuffles the order of the batches.
+    """
+
+    def __init__(self, features, targets, batch_size: int, rng: np.random.Generator):
+        super().__init__()
+        self.features, self.targets, self.batch_size, self.rng = features, targets, batch_size, rng
+        self.epoch_batches = list(_batches(features, targets, batch_size, rng))
+
+    def __len__(self):
+        return len(self.epoch_batches)
+
+    def __getitem__(self, i):
+        return self.epoch_batches[i]
+
+    def on_epoch_end(self):
+        self.epoch_batches = list(_batches(self.features, self.targets, self.batch_size, self.rng))
+
+
+def train_ctc(features, texts, epochs: int = 30, batch_size: int = 32, learning_rate: float = 2e-3,
+              seed: int = 0, verbose: int = 1):
+    """Train :func:`~course_utils.models.ctc.build_ctc_model` with CTC loss on digit strings (Adam, cosine decay).
+
+    Batches hold strings of similar length, zero-padded to the longest (:class:`StringBatches`).
+
+    Parameters
+    ----------
+    features : list of np.ndarray, float32, (n_frames, 40)
+        From :func:`course_utils.digit_features.string_log_mel`.
+    texts : list of str
+        The digits of each string.
+    epochs, batch_size : int
+    learning_rate : float
+    seed : int
+    verbose : int
+        1 prints one line per epoch.
+
+    Returns
+    -------
+    model : keras.Model
+    history : list of float
+        Mean training loss per epoch.
+    seconds : float
+        Training wall time.
+    """
+    keras.utils.set_random_seed(seed)
+    data = StringBatches(features, ctc.encode_texts(texts), batch_size, np.random.default_rng(seed))
+    model = ctc.build_ctc_model(features[0].shape[1])
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, (epochs - 1) * len(data)), warmup_target=learning_rate, warmup_steps=len(data),
+        alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0), loss=ctc.ctc_loss)
+    losses = []
+    start = time.perf_counter()
+    for epoch in range(epochs):  # one fit() per epoch: a short, readable log line each
+        loss = model.fit(data, epochs=1, verbose=0).history["loss"][0]
+        losses.append(loss)
+        if verbose:
+            print(f"  epoch {epoch + 1:>2}/{epochs}: CTC loss {loss:.3f} ({time.perf_counter() - start:.0f} s)",
+                  flush=True)
+    return model, losses, time.perf_counter() - start
+
+
+def transcribe_batch(model, features, strategy: str = "greedy", beam_width: int = 16,
+                     batch_size: int = 64) -> list[str]:
+    """Transcribe many :func:`~course_utils.digit_features.string_log_mel` feature sequences.
+
+    Length-sorted batches, zero-padded (padding decodes as blank).
+
+    Parameters
+    ----------
+    model : keras.Model
+        From :func:`train_ctc`.
+    features : list of np.ndarray, float32, (n_frames, 40)
+    strategy, beam_width
+        As :func:`course_utils.models.ctc.ctc_decode`.
+    batch_size : int
+
+    Returns
+    -------
+    list of str
+        One digit string per input, in input order.
+    """
+    order = np.argsort([len(f) for f in features], kind="stable")
+    out = [""] * len(features)
+    for i in range(0, len(order), batch_size):
+        g = order[i:i + batch_size]
+        logits = np.asarray(model(_padded(features, g), training=False))
+        for k, text in zip(g, ctc.ctc_decode(logits, strategy, beam_width)):
+            out[k] = text
+    return out
+
+
+def transcribe(waveform, sample_rate: int, model=None, strategy: str = "greedy", beam_width: int = 16) -> str:
+    """Transcribe a spoken digit string (any number of digits) from raw audio.
+
+    Parameters
+    ----------
+    waveform : array-like, float, shape (n_samples,)
+        Mono audio in [-1, 1], up to :data:`~course_utils.digit_features.MAX_STRING_SECONDS` (60 s).
+    sample_rate : int
+        Hz, ≥ 8000 (resampled to 8 kHz).
+    model : keras.Model, optional
+        From :func:`train_ctc`; default: ``build/models/digits_ctc.keras``
+        saved by notebook 04.
+    strategy : {"greedy", "beam_search"}
+    beam_width : int
+
+    Returns
+    -------
+    str
+        The digits heard, e.g. ``"4071"`` (empty if none).
+
+    Raises
+    ------
+    course_utils.audio.AudioError
+        Not mono, empty, non-finite or silent audio, sample rate not a whole number ≥ 8000 Hz,
+        or longer than 60 s.
+    ValueError
+        Unknown strategy.
+    FileNotFoundError
+        No ``model`` given and notebook 04 has not saved one.
+    """
+    x = string_log_mel(waveform, sample_rate)[None]
+    model = saving.load_model("digits_ctc", "notebook 04", compile=False)[0] if model is None else model
+    return ctc.ctc_decode(np.asarray(model(x, training=False)), strategy, beam_width)[0]
