@@ -6,6 +6,7 @@ raises a clear error for files it cannot decode.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -73,13 +74,26 @@ def resize_center_crop(img: Image.Image, size) -> Image.Image:
     return ImageOps.fit(img, tuple(size), method=Image.Resampling.BICUBIC, centering=(0.5, 0.5))
 
 
+def _describe(source) -> str:
+    """A short name of an image source for error messages (never the bytes themselves)."""
+    if isinstance(source, (str, Path)):
+        return str(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return f"<{len(source)} bytes>"
+    if isinstance(source, np.ndarray):
+        return f"<array {source.shape} {source.dtype}>"
+    name = getattr(source, "name", None)
+    return str(name) if isinstance(name, (str, Path)) else f"<{type(source).__name__}>"
+
+
 def load_image(source, size=None) -> Image.Image:
-    """Open an image file as upright 8-bit RGB, optionally resized with a centre crop.
+    """Open an image as upright 8-bit RGB, optionally resized with a centre crop.
 
     Parameters
     ----------
-    source : str, pathlib.Path, file object or PIL.Image.Image
-        The image.
+    source : str, pathlib.Path, bytes, file object, PIL.Image.Image or np.ndarray
+        A file, the encoded bytes of one (JPEG, PNG…), an open image, or a uint8 array of shape
+        (H, W), (H, W, 3) or (H, W, 4).
     size : int or (width, height), optional
         If given, :func:`resize_center_crop` to this size.
 
@@ -93,19 +107,33 @@ def load_image(source, size=None) -> Image.Image:
     FileNotFoundError
         No such file.
     ImageError
-        Not an image, or truncated/corrupt (the message names the file).
+        Not an image, truncated/corrupt, or an array that is not uint8 (H, W[, 1|3|4]); the message
+        names the file (bytes and arrays by their size, never their content).
+    TypeError
+        A source of another type.
     """
-    name = getattr(source, "name", source)
+    name = _describe(source)
     if isinstance(source, Image.Image):
         img = source
+    elif isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim not in (2, 3) or (source.ndim == 3 and source.shape[2] not in (1, 3, 4)):
+            raise ImageError(f"{name}: expected a uint8 array of shape (H, W), (H, W, 3) or (H, W, 4)")
+        if source.size == 0:
+            raise ImageError(f"{name}: the array is empty")
+        img = Image.fromarray(source[..., 0] if source.ndim == 3 and source.shape[2] == 1 else source)
     else:
         if isinstance(source, (str, Path)) and not Path(source).is_file():
             raise FileNotFoundError(f"{source}: no such image file")
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            source = io.BytesIO(bytes(source))
+        elif not isinstance(source, (str, Path)) and not hasattr(source, "read"):
+            raise TypeError(f"load_image: expected a path, bytes, a file object, a PIL image or an array, "
+                            f"got {type(source).__name__}")
         try:
             img = Image.open(source)
             img.load()  # decode now, so truncated files fail here and not later
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-            raise ImageError(f"{name}: cannot decode image ({err})") from err
+            raise ImageError(f"{name}: cannot decode image ({str(err)[:200]})") from err
     img = to_rgb(ImageOps.exif_transpose(img))
     if size is not None:
         img = resize_center_crop(img, size)

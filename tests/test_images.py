@@ -75,3 +75,19 @@ def test_normalisation_and_pipeline():
     batches = list(ds)
     assert [b[0].shape[0] for b in batches] == [4, 4, 2]
     assert batches[0][0].shape[1:] == (16, 16, 3) and batches[0][0].dtype.name == "float32"
+
+
+def test_load_image_takes_bytes_and_arrays_and_names_bad_input_briefly():
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((5, 7, 3), 200, np.uint8)).save(buf, "PNG")
+    assert images.load_image(buf.getvalue()).size == (7, 5)
+    assert images.load_image(np.zeros((4, 6), np.uint8)).mode == "RGB"
+    with pytest.raises(images.ImageError, match=r"^<20000 bytes>: cannot decode") as err:
+        images.load_image(b"x" * 20000)
+    assert len(str(err.value)) < 300  # the bytes are not repeated in the message
+    with pytest.raises(images.ImageError, match="uint8 array"):
+        images.load_image(np.zeros((4, 4), np.float32))
+    with pytest.raises(TypeError, match="got int"):
+        images.load_image(3)
