@@ -1,28 +1,16 @@
-"""Topic 5a — CycleGAN: unpaired image-to-image translation between two photo domains.
+"""Notebook 05, part 1 — CycleGAN: unpaired image-to-image translation between two photo domains.
 
-Follows Zhu et al. 2017, "Unpaired Image-to-Image Translation using
-Cycle-Consistent Adversarial Networks", and the shape of the keras-io example
-``examples/generative/cyclegan.py`` (a ``keras.Model`` subclass whose
-``train_step`` updates two generators and two discriminators):
-
-* generators: ResNet-block generators (c7s1-k, two stride-2 downsamplings, n
-  residual blocks, two upsamplings, c7s1-3 + tanh), instance normalisation,
-  reflection padding;
-* discriminators: 70×70-style **PatchGAN** (a grid of real/fake scores, one per patch);
-* **least-squares GAN** loss (Mao et al. 2017), **cycle-consistency loss** (L1, λ = 10),
-  **identity loss** (L1, 0.5 λ), a **50-image history buffer** of generated images
-  for the discriminators (Shrivastava et al. 2017), Adam (2e-4, β₁ = 0.5) with the
-  learning rate constant for the first half of training and decayed linearly to 0.
-
-CPU budget: the course trains at 64×64 pixels with narrow generators (16 filters
-in the first layer instead of 64; 6 residual blocks as the paper's 128-px
-variant) and a 3-layer PatchGAN, so an epoch takes minutes on a 2-core CPU.
+The model (generators, PatchGAN discriminators, the training step with its losses and history buffer)
+is in :mod:`course_utils.models.cyclegan` (Zhu et al. 2017). Here: the data split shared with notebook
+01 (:func:`holdout_split`), training (:func:`train_cyclegan`), the shipped generators
+(:func:`save_generators`, :func:`load_generators`), translation (:func:`translate`) and the evaluation
+by an independent judge (:func:`evaluate_pair`).
 
 Shipped weights (``course_utils/weights/cyclegan_horse2zebra_*.weights.h5`` and, for the
 second pair, ``cyclegan_summer2winter_*``) were trained by the project's own script::
 
-    python benchmarks/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
-    python benchmarks/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
+    python scripts/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
+    python scripts/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
 
 Public function on raw input: :func:`translate`.
 """
@@ -34,261 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .saving import replacing
+from . import metrics, saving
+from .models.cyclegan import LinearDecay, build_cyclegan, build_generator
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 #: The two directions of a pair, named after its domains; "a2b" maps domain A (first) to B.
 DIRECTIONS = ("a2b", "b2a")
 #: Architecture and training settings of the shipped horse↔zebra model.
 DEFAULT_CONFIG = dict(pair=("horse", "zebra"), image_size=64, gen_filters=16, res_blocks=6, disc_filters=32)
-
-
-# ----------------------------------------------------------------------------- layers and models
-
-
-def _reflect_pad(x, pad: int):
-    import keras
-
-    return keras.ops.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="reflect")
-
-
-def _instance_norm(filters: int, name: str):
-    from keras import layers
-
-    # GroupNormalization with one group per channel is instance normalisation (Ulyanov et al. 2016).
-    return layers.GroupNormalization(groups=filters, epsilon=1e-5, name=name)
-
-
-def residual_block(x, filters: int, name: str):
-    """Two reflection-padded 3×3 convolutions with instance norm, added to the input (He et al. 2016).
-
-    Parameters
-    ----------
-    x : KerasTensor, shape (batch, h, w, filters)
-    filters : int
-    name : str
-        Prefix of the layer names.
-
-    Returns
-    -------
-    KerasTensor, same shape as ``x``.
-    """
-    from keras import layers
-
-    y = layers.Lambda(lambda t: _reflect_pad(t, 1), name=f"{name}_pad1")(x)
-    y = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv1")(y)
-    y = layers.ReLU()(_instance_norm(filters, f"{name}_norm1")(y))
-    y = layers.Lambda(lambda t: _reflect_pad(t, 1), name=f"{name}_pad2")(y)
-    y = layers.Conv2D(filters, 3, use_bias=False, name=f"{name}_conv2")(y)
-    y = _instance_norm(filters, f"{name}_norm2")(y)
-    return layers.Add(name=f"{name}_add")([x, y])
-
-
-def build_generator(image_size: int = 64, filters: int = 16, res_blocks: int = 6, name: str = "generator"):
-    """ResNet-block generator of Zhu et al. 2017 (Johnson et al. 2016's architecture).
-
-    ``c7s1-f, d2f, d4f, R4f × res_blocks, u2f, uf, c7s1-3`` with instance norm and
-    ReLU; the output is ``tanh``.
-
-    Parameters
-    ----------
-    image_size : int
-        Side of the square input in pixels (a multiple of 4).
-    filters : int
-        Filters of the first layer (the paper uses 64).
-    res_blocks : int
-        Residual blocks at 1/4 resolution (the paper: 6 at 128 px, 9 at 256 px).
-    name : str
-
-    Returns
-    -------
-    keras.Model
-        Input and output ``(batch, image_size, image_size, 3)`` float32 in [-1, 1].
-    """
-    import keras
-    from keras import layers
-
-    if image_size % 4:
-        raise ValueError(f"image_size must be a multiple of 4, got {image_size}")
-    inputs = keras.Input((image_size, image_size, 3), name="image")
-    x = layers.Lambda(lambda t: _reflect_pad(t, 3), name="pad_in")(inputs)
-    x = layers.Conv2D(filters, 7, use_bias=False, name="c7s1")(x)
-    x = layers.ReLU()(_instance_norm(filters, "c7s1_norm")(x))
-    for i, f in enumerate((2 * filters, 4 * filters)):
-        x = layers.Conv2D(f, 3, strides=2, padding="same", use_bias=False, name=f"down{i}")(x)
-        x = layers.ReLU()(_instance_norm(f, f"down{i}_norm")(x))
-    for i in range(res_blocks):
-        x = residual_block(x, 4 * filters, f"res{i}")
-    for i, f in enumerate((2 * filters, filters)):
-        x = layers.Conv2DTranspose(f, 3, strides=2, padding="same", use_bias=False, name=f"up{i}")(x)
-        x = layers.ReLU()(_instance_norm(f, f"up{i}_norm")(x))
-    x = layers.Lambda(lambda t: _reflect_pad(t, 3), name="pad_out")(x)
-    outputs = layers.Conv2D(3, 7, activation="tanh", name="c7s1_out")(x)
-    return keras.Model(inputs, outputs, name=name)
-
-
-def build_discriminator(image_size: int = 64, filters: int = 32, name: str = "discriminator"):
-    """PatchGAN discriminator (Isola et al. 2017): a grid of real/fake scores, one per image patch.
-
-    ``C f (no norm) → C 2f → C 4f`` (4×4 convolutions, stride 2, instance norm,
-    LeakyReLU 0.2), then a stride-1 ``C 8f`` and a 1-channel 4×4 convolution.
-    The scores are linear (least-squares GAN).
-
-    Parameters
-    ----------
-    image_size : int
-    filters : int
-        Filters of the first layer (the paper uses 64).
-    name : str
-
-    Returns
-    -------
-    keras.Model
-        Input ``(batch, image_size, image_size, 3)`` in [-1, 1]; output
-        ``(batch, image_size / 8, image_size / 8, 1)`` scores.
-    """
-    import keras
-    from keras import layers
-
-    inputs = keras.Input((image_size, image_size, 3), name="image")
-    x = layers.LeakyReLU(0.2)(layers.Conv2D(filters, 4, strides=2, padding="same", name="c0")(inputs))
-    for i, f in enumerate((2 * filters, 4 * filters), start=1):
-        x = layers.Conv2D(f, 4, strides=2, padding="same", use_bias=False, name=f"c{i}")(x)
-        x = layers.LeakyReLU(0.2)(_instance_norm(f, f"c{i}_norm")(x))
-    x = layers.Conv2D(8 * filters, 4, padding="same", use_bias=False, name="c3")(x)
-    x = layers.LeakyReLU(0.2)(_instance_norm(8 * filters, "c3_norm")(x))
-    outputs = layers.Conv2D(1, 4, padding="same", name="patch_scores")(x)
-    return keras.Model(inputs, outputs, name=name)
-
-
-class LinearDecay:
-    """Learning rate constant for ``decay_start`` steps, then linear to 0 at ``total_steps`` (Zhu et al. 2017)."""
-
-    def __new__(cls, learning_rate: float, total_steps: int, decay_start: int):
-        import keras
-
-        class _Schedule(keras.optimizers.schedules.LearningRateSchedule):
-            def __call__(self, step):
-                step = keras.ops.cast(step, "float32")
-                frac = (step - decay_start) / max(1, total_steps - decay_start)
-                return learning_rate * keras.ops.clip(1.0 - frac, 0.0, 1.0)
-
-            def get_config(self):
-                return dict(learning_rate=learning_rate, total_steps=total_steps, decay_start=decay_start)
-
-        return _Schedule()
-
-
-def _cyclegan_class():
-    import keras
-    from keras import ops
-
-    class CycleGAN(keras.Model):
-        """Two generators (G: A→B, F: B→A) and two PatchGAN discriminators trained jointly.
-
-        ``train_step`` takes a batch ``(real_a, real_b)`` of images in [-1, 1] and
-        applies one Adam update to each of the four networks, with the
-        least-squares adversarial, cycle-consistency and identity losses.
-        """
-
-        def __init__(self, gen_a2b, gen_b2a, disc_a, disc_b, cycle_weight=10.0, identity_weight=0.5,
-                     pool_size=50, **kwargs):
-            super().__init__(**kwargs)
-            self.gen_a2b, self.gen_b2a, self.disc_a, self.disc_b = gen_a2b, gen_b2a, disc_a, disc_b
-            self.cycle_weight, self.identity_weight, self.pool_size = cycle_weight, identity_weight, pool_size
-            shape = (pool_size,) + tuple(gen_a2b.input_shape[1:])
-            self.pool_a = keras.Variable(np.zeros(shape, np.float32), trainable=False, name="pool_a")
-            self.pool_b = keras.Variable(np.zeros(shape, np.float32), trainable=False, name="pool_b")
-            self.pool_count = keras.Variable(0, dtype="int32", trainable=False, name="pool_count")
-            self.seed_gen = keras.random.SeedGenerator(0)
-
-        def compile(self, gen_a2b_optimizer, gen_b2a_optimizer, disc_a_optimizer, disc_b_optimizer):
-            super().compile()
-            self.opt = dict(gen_a2b=gen_a2b_optimizer, gen_b2a=gen_b2a_optimizer, disc_a=disc_a_optimizer,
-                            disc_b=disc_b_optimizer)
-
-        def call(self, inputs, training=False):
-            return self.gen_a2b(inputs, training=training)
-
-        def _from_pool(self, pool, fake):
-            """History buffer: while filling, store and return ``fake``; then, with p = 0.5,
-            return a stored image instead and store ``fake`` in its place."""
-            batch = ops.shape(fake)[0]
-            full = self.pool_count >= self.pool_size
-            slot = keras.random.randint((batch,), 0, self.pool_size, seed=self.seed_gen)
-            fill = (self.pool_count + ops.arange(batch, dtype="int32")) % self.pool_size
-            index = ops.where(full, slot, fill)
-            swap = ops.logical_and(full, keras.random.uniform((batch,), seed=self.seed_gen) < 0.5)
-            stored = ops.take(pool, index, axis=0)
-            out = ops.where(swap[:, None, None, None], stored, fake)
-            write = ops.logical_or(ops.logical_not(full), swap)
-            pool.assign(ops.scatter_update(pool, index[:, None],
-                                           ops.where(write[:, None, None, None], fake, stored)))
-            return out
-
-        def train_step(self, data):
-            import tensorflow as tf  # the TensorFlow backend's GradientTape, as in keras-io's example
-
-            real_a, real_b = data
-            mse = lambda x, target: ops.mean(ops.square(x - target))  # noqa: E731 - least-squares GAN
-            l1 = lambda x, y: ops.mean(ops.abs(x - y))  # noqa: E731
-            with tf.GradientTape(persistent=True) as tape:
-                fake_b = self.gen_a2b(real_a, training=True)
-                fake_a = self.gen_b2a(real_b, training=True)
-                cycled_a = self.gen_b2a(fake_b, training=True)
-                cycled_b = self.gen_a2b(fake_a, training=True)
-                same_a = self.gen_b2a(real_a, training=True)
-                same_b = self.gen_a2b(real_b, training=True)
-                cycle = l1(real_a, cycled_a) + l1(real_b, cycled_b)
-                adv_a2b = mse(self.disc_b(fake_b, training=True), 1.0)
-                adv_b2a = mse(self.disc_a(fake_a, training=True), 1.0)
-                g_a2b_loss = adv_a2b + self.cycle_weight * cycle + \
-                    self.cycle_weight * self.identity_weight * l1(real_b, same_b)
-                g_b2a_loss = adv_b2a + self.cycle_weight * cycle + \
-                    self.cycle_weight * self.identity_weight * l1(real_a, same_a)
-                pooled_b = self._from_pool(self.pool_b, ops.stop_gradient(fake_b))
-                pooled_a = self._from_pool(self.pool_a, ops.stop_gradient(fake_a))
-                d_b_loss = 0.5 * (mse(self.disc_b(real_b, training=True), 1.0) +
-                                  mse(self.disc_b(pooled_b, training=True), 0.0))
-                d_a_loss = 0.5 * (mse(self.disc_a(real_a, training=True), 1.0) +
-                                  mse(self.disc_a(pooled_a, training=True), 0.0))
-            self.pool_count.assign(ops.minimum(self.pool_count + ops.shape(real_a)[0], self.pool_size))
-            for key, loss, net in (("gen_a2b", g_a2b_loss, self.gen_a2b), ("gen_b2a", g_b2a_loss, self.gen_b2a),
-                                   ("disc_a", d_a_loss, self.disc_a), ("disc_b", d_b_loss, self.disc_b)):
-                grads = tape.gradient(loss, net.trainable_variables)
-                self.opt[key].apply_gradients(zip(grads, net.trainable_variables))
-            del tape
-            return {"g_a2b": g_a2b_loss, "g_b2a": g_b2a_loss, "d_a": d_a_loss, "d_b": d_b_loss, "cycle_l1": cycle}
-
-    return CycleGAN
-
-
-def build_cyclegan(image_size: int = 64, gen_filters: int = 16, res_blocks: int = 6, disc_filters: int = 32,
-                   cycle_weight: float = 10.0, identity_weight: float = 0.5, pool_size: int = 50):
-    """The full CycleGAN: generators G (A→B), F (B→A) and discriminators D_A, D_B.
-
-    Parameters
-    ----------
-    image_size, gen_filters, res_blocks, disc_filters : int
-        See :func:`build_generator` and :func:`build_discriminator`.
-    cycle_weight : float
-        λ of the cycle-consistency loss (10 in the paper).
-    identity_weight : float
-        Identity loss weight relative to λ (0.5 in the paper).
-    pool_size : int
-        Images in each discriminator's history buffer (50 in the paper).
-
-    Returns
-    -------
-    keras.Model
-        A ``CycleGAN`` (not compiled); ``.gen_a2b``, ``.gen_b2a``, ``.disc_a``, ``.disc_b``.
-    """
-    cls = _cyclegan_class()
-    return cls(build_generator(image_size, gen_filters, res_blocks, "gen_a2b"),
-               build_generator(image_size, gen_filters, res_blocks, "gen_b2a"),
-               build_discriminator(image_size, disc_filters, "disc_a"),
-               build_discriminator(image_size, disc_filters, "disc_b"),
-               cycle_weight, identity_weight, pool_size)
 
 
 # ----------------------------------------------------------------------------- data and training
@@ -352,7 +92,7 @@ def train_cyclegan(images_a: np.ndarray, images_b: np.ndarray, epochs: int = 10,
         Adam's initial rate (2e-4, β₁ = 0.5).
     model : keras.Model, optional
         A CycleGAN to continue training (e.g. shipped weights); default: a new one
-        from :func:`build_cyclegan` with ``**arch``.
+        from :func:`course_utils.models.cyclegan.build_cyclegan` with ``**arch``.
     seed : int
     minutes : float, optional
         Stop after the first epoch that ends past this wall time (the learning-rate
@@ -361,7 +101,7 @@ def train_cyclegan(images_a: np.ndarray, images_b: np.ndarray, epochs: int = 10,
         Called as ``checkpoint(model, epoch)`` after every epoch (e.g. to save weights).
     verbose : int
     **arch
-        Passed to :func:`build_cyclegan`.
+        Passed to :func:`course_utils.models.cyclegan.build_cyclegan`.
 
     Returns
     -------
@@ -416,24 +156,24 @@ def train_cyclegan(images_a: np.ndarray, images_b: np.ndarray, epochs: int = 10,
 
 def weights_paths(pair=("horse", "zebra"), folder=None) -> dict:
     """Files of a pair's shipped generators: ``cyclegan_<a>2<b>_{a2b,b2a}.weights.h5`` and a ``.json`` config."""
-    folder = Path(folder) if folder is not None else WEIGHTS_DIR
+    folder = Path(folder) if folder is not None else saving.WEIGHTS_DIR
     stem = f"cyclegan_{pair[0]}2{pair[1]}"
     return {"a2b": folder / f"{stem}_a2b.weights.h5", "b2a": folder / f"{stem}_b2a.weights.h5",
             "config": folder / f"{stem}.json"}
 
 
 def save_generators(model, config: dict, folder=None) -> dict:
-    """Save the two generators of a trained CycleGAN (weights only, a few MB) and its config.
+    """Save the two generators of a trained CycleGAN (:func:`course_utils.saving.save_weights`) and the pair's config.
 
     Parameters
     ----------
     model : keras.Model
-        From :func:`build_cyclegan` / :func:`train_cyclegan`.
+        From :func:`course_utils.models.cyclegan.build_cyclegan` / :func:`train_cyclegan`.
     config : dict
         ``pair``, ``image_size``, ``gen_filters``, ``res_blocks`` (and anything
         else worth recording, e.g. epochs).
     folder : path, optional
-        Default: ``course_utils/weights``.
+        Default: :data:`course_utils.saving.WEIGHTS_DIR`.
 
     Returns
     -------
@@ -448,11 +188,12 @@ def save_generators(model, config: dict, folder=None) -> dict:
     """
     paths = weights_paths(tuple(config["pair"]), folder)
     text = json.dumps(config, indent=1)
-    # all three files are replaced only once all three are written (saving.replacing)
-    with (replacing(paths["a2b"], ".weights.h5") as a2b, replacing(paths["b2a"], ".weights.h5") as b2a,
-          replacing(paths["config"], ".json") as cfg):
-        model.gen_a2b.save_weights(a2b)
-        model.gen_b2a.save_weights(b2a)
+    # the three files are replaced only once all three are written: each is written to a temporary
+    # name first (saving.replacing), and the two directions share one config
+    with (saving.replacing(paths["a2b"], ".weights.h5") as a2b, saving.replacing(paths["b2a"], ".weights.h5") as b2a,
+          saving.replacing(paths["config"], ".json") as cfg):
+        saving.save_weights(model.gen_a2b, a2b)
+        saving.save_weights(model.gen_b2a, b2a)
         cfg.write_text(text)
     return paths
 
@@ -461,7 +202,7 @@ _LOADED: dict = {}
 
 
 def load_generators(pair=("horse", "zebra"), folder=None) -> dict:
-    """Load a pair's trained generators.
+    """Load a pair's trained generators (:func:`course_utils.saving.load_weights`).
 
     Returns
     -------
@@ -479,12 +220,12 @@ def load_generators(pair=("horse", "zebra"), folder=None) -> dict:
     paths = weights_paths(tuple(pair), folder)
     if not paths["config"].is_file():
         raise FileNotFoundError(f"{paths['config']}: no CycleGAN weights for {pair[0]}↔{pair[1]} — train them with "
-                                f"`python benchmarks/train_synthesis.py cyclegan`")
+                                f"`python scripts/train_synthesis.py cyclegan`")
     config = json.loads(paths["config"].read_text())
     out = {"config": config}
     for direction in DIRECTIONS:
         gen = build_generator(config["image_size"], config["gen_filters"], config["res_blocks"], f"gen_{direction}")
-        gen.load_weights(paths[direction])
+        saving.load_weights(gen, paths[direction])
         out[direction] = gen
     _LOADED[key] = out
     return out
@@ -563,13 +304,6 @@ def translate(image, direction: str = "a2b", pair=("horse", "zebra"), generators
 # ----------------------------------------------------------------------------- metrics
 
 
-def psnr(reference: np.ndarray, test: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB between uint8 images (scikit-image), mean over the batch."""
-    from skimage.metrics import peak_signal_noise_ratio
-
-    return float(np.mean([peak_signal_noise_ratio(r, t, data_range=255) for r, t in zip(reference, test)]))
-
-
 def target_domain_rate(classifier, images: np.ndarray, target: int, among=None) -> float:
     """Share of images that an independent classifier assigns to the ``target`` class.
 
@@ -637,7 +371,8 @@ def evaluate_pair(generators, images_a: np.ndarray, images_b: np.ndarray, judge,
         "rate": {d: target_domain_rate(judge, translated[d], target[d], classes) for d in DIRECTIONS},
         "real_rate": {"a": target_domain_rate(judge, images_a, a, classes),
                       "b": target_domain_rate(judge, images_b, b, classes)},
-        "cycle_psnr_db": float(np.mean([psnr(real[d], reconstructed[d]) for d in DIRECTIONS])),
+        "cycle_psnr_db": float(np.mean([metrics.psnr(real[d], reconstructed[d], reduction="mean")
+                                        for d in DIRECTIONS])),
         "translated": translated,
         "reconstructed": reconstructed,
     }

@@ -1,33 +1,27 @@
-"""Topic 5b — a Tacotron-style text-to-speech model with a Griffin-Lim vocoder.
+"""Notebook 05, part 2 — Tacotron-style text-to-speech with a Griffin-Lim vocoder.
 
-Architecture (small enough for a 2-core CPU; Wang et al. 2017 "Tacotron",
-Shen et al. 2018 "Tacotron 2"):
+The network is :class:`course_utils.models.tacotron.Tacotron` (Wang et al. 2017, Shen et al. 2018:
+character embedding, conv + BiLSTM encoder, location-sensitive attention, an autoregressive LSTM
+decoder with prenet, reduction factor and stop token, a postnet, and the guided attention loss).
+Here, around it:
 
-* **text** — lower-case characters, a few punctuation marks and an end-of-sentence symbol,
-  one learned **character embedding** each;
-* **encoder** — 3 × (Conv1D 5 → batch norm → ReLU → dropout) and a bidirectional LSTM;
-* **location-sensitive attention** (Chorowski et al. 2015): energies from the decoder
-  query, the encoder memory and convolutional features of the previous and cumulative
-  alignments;
-* **decoder** — autoregressive: a **prenet** (two ReLU layers with dropout 0.5, kept on at
-  inference as in Tacotron 2), an attention LSTM, a decoder LSTM, and a projection to
-  ``r`` mel frames per step (**reduction factor** r, Tacotron) plus a **stop token**;
-* **postnet** — 5 convolutions predicting a residual that refines the **mel spectrogram**;
-* **guided attention loss** (Tachibana et al. 2017) pushes the alignment towards the
-  diagonal, so it is learned within minutes instead of hours;
-* vocoder — **Griffin-Lim** (Griffin & Lim 1984) from the mel spectrogram with librosa.
+* **text** — lower-case characters, a few punctuation marks and an end-of-sentence symbol
+  (:func:`normalize_text`, :func:`text_to_ids`, :func:`split_text`);
+* **audio ↔ mel** — the model's normalised log-mel target (:func:`mel_spectrogram`) and back to a
+  waveform with Griffin-Lim (Griffin & Lim 1984; :func:`mel_to_waveform` → :func:`course_utils.audio.griffin_lim`);
+* **training** — teacher forcing in stages (:func:`train_tts`, :func:`train_stages`, :data:`TRAINING_STAGES`);
+* **weights** — :func:`save_tts` / :func:`load_tts` (float16, :func:`course_utils.saving.save_weights`).
 
 Shipped weights (``course_utils/weights/tts_slt.npz``, float16) were trained by the
 project's own script on CMU ARCTIC ``slt`` (all but the held-out sentences), in the
 stages of :data:`TRAINING_STAGES`, which this command replays from scratch::
 
-    python benchmarks/train_synthesis.py tts
+    python scripts/train_synthesis.py tts
 
 Public function on raw input: :func:`synthesize`.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 import unicodedata
@@ -36,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .saving import load_weights_f16, replacing, save_weights_f16
-
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+from . import audio, saving
+from .models import tacotron
 
 # ----------------------------------------------------------------------------- text
 
@@ -147,8 +140,8 @@ def mel_spectrogram(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.
     return np.clip((db - MIN_DB) / -MIN_DB, 0, 1).T.astype(np.float32)
 
 
-def griffin_lim(mel: np.ndarray, n_iter: int = 60, power: float = 1.5, seed: int = 0) -> np.ndarray:
-    """Waveform from a normalised mel spectrogram with Griffin-Lim (Griffin & Lim 1984; librosa).
+def mel_to_waveform(mel: np.ndarray, n_iter: int = 60, power: float = 1.5, seed: int = 0) -> np.ndarray:
+    """Waveform from a normalised mel spectrogram: undo :func:`mel_spectrogram`'s scaling, then Griffin-Lim.
 
     Parameters
     ----------
@@ -160,257 +153,52 @@ def griffin_lim(mel: np.ndarray, n_iter: int = 60, power: float = 1.5, seed: int
         Magnitudes are raised to this power before phase reconstruction, which
         reduces artefacts (1.5 in Tacotron).
     seed : int
-        Seed of the random initial phase (``random_state`` of ``librosa.griffinlim``), so the
-        same mel spectrogram always gives the same waveform and the scores repeat.
+        Seed of the random initial phase, so the same mel spectrogram always gives the same
+        waveform and the scores repeat.
 
     Returns
     -------
     np.ndarray, float32, shape (n_samples,)
-        At :data:`SAMPLE_RATE`.
+        At :data:`SAMPLE_RATE` (:func:`course_utils.audio.griffin_lim`).
     """
-    import librosa
-
     db = np.clip(np.asarray(mel, np.float32), 0, 1).T * -MIN_DB + MIN_DB + REF_DB
     magnitude = np.power(10.0, db / 20.0) ** power
-    stft = librosa.feature.inverse.mel_to_stft(magnitude, sr=SAMPLE_RATE, n_fft=MEL["n_fft"], power=1.0,
-                                               fmin=MEL["fmin"], fmax=MEL["fmax"])  # n_mels comes from the array
-    y = librosa.griffinlim(stft, n_iter=n_iter, hop_length=MEL["hop_length"], win_length=MEL["win_length"],
-                           n_fft=MEL["n_fft"], random_state=seed)
-    return y.astype(np.float32)
+    return audio.griffin_lim(magnitude, SAMPLE_RATE, MEL["n_fft"], MEL["hop_length"], win_length=MEL["win_length"],
+                             fmin=MEL["fmin"], fmax=MEL["fmax"], power=1.0, n_iter=n_iter, seed=seed)
 
 
 def prepare_utterance(waveform: np.ndarray, sample_rate: int, top_db: float = 35.0) -> np.ndarray:
-    """Resample to 16 kHz and trim leading/trailing silence (``librosa.effects.trim``) for training."""
+    """Check and resample to 16 kHz (:func:`course_utils.audio.check_waveform`), trim leading/trailing silence.
+
+    Raises
+    ------
+    course_utils.audio.AudioError
+        Not a mono float waveform, empty or non-finite.
+    """
     import librosa
 
-    y = np.asarray(waveform, np.float32)
-    if sample_rate != SAMPLE_RATE:
-        y = librosa.resample(y, orig_sr=sample_rate, target_sr=SAMPLE_RATE)
+    y = audio.check_waveform(waveform, sample_rate, name="recording", target_rate=SAMPLE_RATE)
     y, _ = librosa.effects.trim(y, top_db=top_db, frame_length=800, hop_length=200)
     return y
 
 
 # ----------------------------------------------------------------------------- model
 
-DEFAULT_HPARAMS = dict(n_mels=80, reduction=4, embed_dim=128, enc_filters=128, enc_units=64, prenet_units=128,
-                       att_rnn_units=256, dec_rnn_units=256, att_dim=128, loc_filters=16, loc_kernel=31,
-                       postnet_filters=128, dropout=0.5)
 
-
-def guided_attention_weights(text_len, steps_len, n_text: int, n_steps: int, g: float = 0.2):
-    """Penalty matrix of the guided attention loss (Tachibana et al. 2017).
-
-    ``W[k, n] = 1 − exp(−(n / N − k / S)² / (2 g²))`` for decoder step ``k`` of ``S``
-    and character ``n`` of ``N``; zero outside the valid region.
-
-    Parameters
-    ----------
-    text_len, steps_len : tensor, int, shape (batch,)
-        Valid characters (N) and decoder steps (S) per example.
-    n_text, n_steps : int
-        Padded sizes.
-    g : float
-        Width of the allowed band around the diagonal (0.2 in the paper).
-
-    Returns
-    -------
-    tensor, float32, shape (batch, n_steps, n_text)
-    """
-    from keras import ops
-
-    n = ops.cast(ops.arange(n_text), "float32")[None, None, :]
-    k = ops.cast(ops.arange(n_steps), "float32")[None, :, None]
-    big_n = ops.cast(text_len, "float32")[:, None, None]
-    big_s = ops.cast(steps_len, "float32")[:, None, None]
-    w = 1.0 - ops.exp(-ops.square(n / big_n - k / big_s) / (2 * g * g))
-    valid = ops.logical_and(n < big_n, k < big_s)
-    return ops.where(valid, w, 0.0)
-
-
-def _tacotron_class():
-    import keras
-    from keras import layers, ops
-
-    class Tacotron(keras.Model):
-        """Character embedding → conv + BiLSTM encoder → location-sensitive attention →
-        autoregressive LSTM decoder (prenet, reduction factor, stop token) → postnet.
-
-        ``call((text_ids, decoder_inputs))`` runs the decoder with teacher forcing;
-        :meth:`infer` runs it autoregressively. Shapes: ``text_ids`` (batch, N) int32
-        (0 = padding); ``decoder_inputs`` (batch, steps, n_mels), the last true mel frame
-        of the previous step (zeros for step 0).
-        """
-
-        def __init__(self, n_symbols=len(SYMBOLS), ga_weight=1.0, **hp):
-            super().__init__(name="tacotron")
-            self.hp = dict(DEFAULT_HPARAMS, **hp)
-            h, self.ga_weight = self.hp, ga_weight
-            self.n_mels, self.r = h["n_mels"], h["reduction"]
-            self.embedding = layers.Embedding(n_symbols, h["embed_dim"], name="char_embedding")
-            self.enc_convs = [(layers.Conv1D(h["enc_filters"], 5, padding="same", name=f"enc_conv{i}"),
-                               layers.BatchNormalization(name=f"enc_bn{i}")) for i in range(3)]
-            self.enc_lstm = layers.Bidirectional(layers.LSTM(h["enc_units"], return_sequences=True), name="enc_bilstm")
-            self.drop = layers.Dropout(h["dropout"])
-            self.prenet = [layers.Dense(h["prenet_units"], activation="relu", name=f"prenet{i}") for i in range(2)]
-            self.att_rnn = layers.LSTMCell(h["att_rnn_units"], name="attention_lstm")
-            self.dec_rnn = layers.LSTMCell(h["dec_rnn_units"], name="decoder_lstm")
-            self.query_proj = layers.Dense(h["att_dim"], use_bias=False, name="att_query")
-            self.memory_proj = layers.Dense(h["att_dim"], use_bias=False, name="att_memory")
-            self.loc_conv = layers.Conv1D(h["loc_filters"], h["loc_kernel"], padding="same", use_bias=False,
-                                          name="att_location_conv")
-            self.loc_proj = layers.Dense(h["att_dim"], use_bias=False, name="att_location")
-            self.energy = layers.Dense(1, name="att_energy")
-            self.frame_proj = layers.Dense(self.n_mels * self.r, name="frame_projection")
-            self.stop_proj = layers.Dense(1, name="stop_token")
-            self.postnet = [(layers.Conv1D(h["postnet_filters"] if i < 4 else self.n_mels, 5, padding="same",
-                                           name=f"postnet_conv{i}"), layers.BatchNormalization(name=f"postnet_bn{i}"))
-                            for i in range(5)]
-            enc_dim = 2 * h["enc_units"]
-            # Build the layers used inside the decoder loop now, outside any traced loop.
-            for layer, shape in ((self.prenet[0], (None, self.n_mels)), (self.prenet[1], (None, h["prenet_units"])),
-                                 (self.att_rnn, (None, h["prenet_units"] + enc_dim)),
-                                 (self.dec_rnn, (None, h["att_rnn_units"] + enc_dim)),
-                                 (self.query_proj, (None, h["att_rnn_units"])), (self.loc_conv, (None, None, 2)),
-                                 (self.loc_proj, (None, None, h["loc_filters"])), (self.energy, (None, None, h["att_dim"])),
-                                 (self.frame_proj, (None, h["dec_rnn_units"] + enc_dim)),
-                                 (self.stop_proj, (None, h["dec_rnn_units"] + enc_dim))):
-                layer.build(shape)
-            self.loss_tracker = {k: keras.metrics.Mean(name=k) for k in ("loss", "mel", "post", "stop", "guided")}
-
-        # --- encoder
-        def encode(self, text_ids, training=False):
-            mask = ops.not_equal(text_ids, 0)
-            x = self.embedding(text_ids)
-            for conv, bn in self.enc_convs:
-                x = self.drop(ops.relu(bn(conv(x), training=training)), training=training)
-            return self.enc_lstm(x, mask=mask, training=training), mask
-
-        # --- one decoder step (shared by teacher forcing and inference)
-        def _step(self, carry, frame_in, memory, memory_keys, mask):
-            """One decoder step. ``carry`` holds the LSTM states, context, alignments and the
-            step's outputs (frames, stop logit), so ``ops.scan`` can stack it as its output."""
-            att_h, att_c, dec_h, dec_c, context, align, cum_align, _, _ = carry
-            x = frame_in
-            for dense in self.prenet:  # dropout on at inference too (Tacotron 2)
-                x = self.drop(dense(x), training=True)
-            att_h, (att_h, att_c) = self.att_rnn(ops.concatenate([x, context], -1), [att_h, att_c])
-            location = self.loc_proj(self.loc_conv(ops.stack([align, cum_align], -1)))
-            energies = ops.squeeze(self.energy(ops.tanh(self.query_proj(att_h)[:, None, :] + memory_keys + location)), -1)
-            align = ops.softmax(ops.where(mask, energies, -1e9), axis=-1)
-            context = ops.sum(align[:, :, None] * memory, axis=1)
-            dec_h, (dec_h, dec_c) = self.dec_rnn(ops.concatenate([att_h, context], -1), [dec_h, dec_c])
-            out = ops.concatenate([dec_h, context], -1)
-            frames, stop = self.frame_proj(out), self.stop_proj(out)[:, 0]
-            carry = (att_h, att_c, dec_h, dec_c, context, align, cum_align + align, frames, stop)
-            return carry, carry
-
-        def _initial(self, memory):
-            b, n = ops.shape(memory)[0], ops.shape(memory)[1]
-            z = lambda units: ops.zeros((b, units))  # noqa: E731
-            first = ops.one_hot(ops.zeros((b,), "int32"), n)  # alignment starts on the first character
-            return (z(self.hp["att_rnn_units"]), z(self.hp["att_rnn_units"]), z(self.hp["dec_rnn_units"]),
-                    z(self.hp["dec_rnn_units"]), ops.zeros((b, ops.shape(memory)[2])), first, first,
-                    z(self.n_mels * self.r), ops.zeros((b,)))
-
-        @staticmethod
-        def _outputs(stacked):
-            """Time-major stacked carries → frames (batch, steps, n_mels·r), stop (batch, steps), align (batch, steps, N)."""
-            return (ops.transpose(stacked[7], (1, 0, 2)), ops.transpose(stacked[8], (1, 0)),
-                    ops.transpose(stacked[5], (1, 0, 2)))
-
-        def postprocess(self, frames, training=False):
-            """Decoder output (batch, steps, n_mels·r) → mel before and after the postnet (batch, steps·r, n_mels)."""
-            mel = ops.reshape(frames, (ops.shape(frames)[0], -1, self.n_mels))
-            x = mel
-            for i, (conv, bn) in enumerate(self.postnet):
-                x = bn(conv(x), training=training)
-                x = self.drop(ops.tanh(x) if i < 4 else x, training=training)
-            return mel, mel + x
-
-        def call(self, inputs, training=False):
-            text_ids, dec_inputs = inputs
-            memory, mask = self.encode(text_ids, training=training)
-            keys = self.memory_proj(memory)
-
-            def step(carry, frame_in):
-                return self._step(carry, frame_in, memory, keys, mask)
-
-            _, stacked = ops.scan(step, self._initial(memory), ops.transpose(dec_inputs, (1, 0, 2)))
-            frames, stop, align = self._outputs(stacked)
-            mel, mel_post = self.postprocess(frames, training=training)
-            return mel, mel_post, stop, align
-
-        def infer(self, text_ids, max_steps: int):
-            """Autoregressive decoding: each step's input is its previous output frame.
-
-            Returns mel before/after postnet (1, max_steps·r, n_mels), stop logits (1, max_steps)
-            and alignment (1, max_steps, N); the caller cuts at the first stop.
-            """
-            memory, mask = self.encode(text_ids, training=False)
-            keys = self.memory_proj(memory)
-
-            def step(carry, _):
-                return self._step(carry, carry[7][:, -self.n_mels:], memory, keys, mask)
-
-            _, stacked = ops.scan(step, self._initial(memory), length=max_steps)
-            frames, stop, align = self._outputs(stacked)
-            mel, mel_post = self.postprocess(frames)
-            return mel, mel_post, stop, align
-
-        def compute_losses(self, data, training=False):
-            """Masked L1 mel losses (before/after postnet), stop-token BCE, guided attention loss."""
-            (text_ids, dec_inputs), (mel_target, mel_len) = data
-            mel, mel_post, stop, align = self((text_ids, dec_inputs), training=training)
-            n_frames, n_steps = ops.shape(mel_target)[1], ops.shape(stop)[1]
-            frame_mask = ops.cast(ops.arange(n_frames)[None, :] < mel_len[:, None], "float32")[:, :, None]
-            denom = ops.sum(frame_mask) * self.n_mels
-            l_mel = ops.sum(ops.abs(mel - mel_target) * frame_mask) / denom
-            l_post = ops.sum(ops.abs(mel_post - mel_target) * frame_mask) / denom
-            steps_len = (mel_len + self.r - 1) // self.r
-            stop_target = ops.cast(ops.arange(n_steps)[None, :] >= steps_len[:, None] - 1, "float32")
-            l_stop = ops.mean(keras.losses.binary_crossentropy(stop_target[..., None], stop[..., None],
-                                                               from_logits=True))
-            text_len = ops.sum(ops.cast(ops.not_equal(text_ids, 0), "int32"), axis=1)
-            w = guided_attention_weights(text_len, steps_len, ops.shape(text_ids)[1], n_steps)
-            l_guided = ops.sum(align * w) / ops.cast(ops.sum(steps_len), "float32")  # off-diagonal mass per step
-            total = l_mel + l_post + l_stop + self.ga_weight * l_guided
-            return {"loss": total, "mel": l_mel, "post": l_post, "stop": l_stop, "guided": l_guided}
-
-        def train_step(self, data):
-            import tensorflow as tf  # the TensorFlow backend's GradientTape
-
-            with tf.GradientTape() as tape:
-                losses = self.compute_losses(data, training=True)
-            grads = tape.gradient(losses["loss"], self.trainable_variables)
-            grads, _ = tf.clip_by_global_norm(grads, 1.0)
-            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-            for key, tracker in self.loss_tracker.items():
-                tracker.update_state(losses[key])
-            return {k: t.result() for k, t in self.loss_tracker.items()}
-
-        @property
-        def metrics(self):
-            return list(self.loss_tracker.values())
-
-    return Tacotron
-
-
-def build_tts(**hp):
-    """A new Tacotron-style model (see the module docstring), built and ready to train.
+def build_tts(**hp) -> tacotron.Tacotron:
+    """A new Tacotron-style model for this module's character set (:data:`SYMBOLS`), built and ready to train.
 
     Parameters
     ----------
     **hp
-        Overrides of :data:`DEFAULT_HPARAMS` (``reduction``, LSTM sizes…) and ``ga_weight``.
+        Overrides of :data:`course_utils.models.tacotron.DEFAULT_HPARAMS` (``reduction``, LSTM sizes…)
+        and ``ga_weight``.
 
     Returns
     -------
-    keras.Model
+    course_utils.models.tacotron.Tacotron
     """
-    model = _tacotron_class()(**hp)
-    dummy_text = np.ones((1, 3), np.int32)
-    model((dummy_text, np.zeros((1, 2, model.n_mels), np.float32)))  # create every weight
-    return model
+    return tacotron.build_tacotron(len(SYMBOLS), **hp)
 
 
 # ----------------------------------------------------------------------------- data and training
@@ -522,7 +310,7 @@ def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 10
     return model, history, time.perf_counter() - start
 
 
-#: How the shipped weights were trained; ``benchmarks/train_synthesis.py tts`` and the notebook's
+#: How the shipped weights were trained; ``scripts/train_synthesis.py tts`` and the notebook's
 #: ``RETRAIN = True`` replay it with :func:`train_stages`. Each stage continues the previous one with
 #: a fresh Adam optimiser and its own learning rate, decayed ×0.1 over ``decay_epochs``. The stages
 #: were run under wall-clock budgets that ended them early, hence ``epochs`` < ``decay_epochs``.
@@ -575,38 +363,34 @@ def train_stages(texts, waveforms, stages=TRAINING_STAGES, sample_rate: int = SA
 # ----------------------------------------------------------------------------- weights and inference
 
 
-def weights_paths(name: str = "tts_slt", folder=None) -> dict:
-    """``<folder>/<name>.npz`` (float16 weights) and ``<name>.json`` (hyper-parameters)."""
-    folder = Path(folder) if folder is not None else WEIGHTS_DIR
-    return {"weights": folder / f"{name}.npz", "config": folder / f"{name}.json"}
+def weights_path(name: str = "tts_slt", folder=None) -> Path:
+    """``<folder>/<name>.npz`` (float16 weights); the hyper-parameters are in ``<name>.json`` beside it."""
+    return (Path(folder) if folder is not None else saving.WEIGHTS_DIR) / f"{name}.npz"
 
 
-def save_tts(model, info: dict | None = None, folder=None, name: str = "tts_slt") -> dict:
-    """Save the model's weights as float16 (:func:`course_utils.saving.save_weights_f16`) and its hyper-parameters.
+def save_tts(model, info: dict | None = None, folder=None, name: str = "tts_slt") -> Path:
+    """Save the model's weights as float16 and its hyper-parameters (:func:`course_utils.saving.save_weights`).
 
     Both files are replaced atomically, so a training run stopped mid-checkpoint leaves the previous
     checkpoint readable.
 
     Parameters
     ----------
-    model : keras.Model
+    model : course_utils.models.tacotron.Tacotron
         From :func:`build_tts` / :func:`train_tts`.
     info : dict, optional
         JSON-serialisable facts worth recording (epochs, training stages…).
     folder : path, optional
-        Default: ``course_utils/weights``.
+        Default: :data:`course_utils.saving.WEIGHTS_DIR`.
     name : str
 
     Returns
     -------
-    dict
-        The written paths (see :func:`weights_paths`).
+    pathlib.Path
+        The weights file (see :func:`weights_path`).
     """
-    paths = weights_paths(name, folder)
-    save_weights_f16(model, paths["weights"])
-    with replacing(paths["config"], ".json") as tmp:
-        tmp.write_text(json.dumps(dict(info or {}, hparams=model.hp, ga_weight=model.ga_weight), indent=1))
-    return paths
+    config = dict(info or {}, hparams=model.hp, ga_weight=model.ga_weight)
+    return saving.save_weights(model, weights_path(name, folder), config)
 
 
 _LOADED: dict = {}
@@ -617,7 +401,7 @@ def load_tts(name: str = "tts_slt", folder=None):
 
     Returns
     -------
-    model : keras.Model
+    model : course_utils.models.tacotron.Tacotron
     info : dict
 
     Raises
@@ -630,13 +414,13 @@ def load_tts(name: str = "tts_slt", folder=None):
     key = (name, str(folder))
     if key in _LOADED:
         return _LOADED[key]
-    paths = weights_paths(name, folder)
-    if not paths["config"].is_file():
-        raise FileNotFoundError(f"{paths['config']}: no TTS weights '{name}' — train them with "
-                                "`python benchmarks/train_synthesis.py tts`")
-    info = json.loads(paths["config"].read_text())
+    path = weights_path(name, folder)
+    info = saving.read_config(path)
+    if info is None:
+        raise FileNotFoundError(f"{path.with_suffix('.json')}: no TTS weights '{name}' — train them with "
+                                "`python scripts/train_synthesis.py tts`")
     model = build_tts(ga_weight=info.get("ga_weight", 1.0), **info["hparams"])
-    load_weights_f16(model, paths["weights"])
+    saving.load_weights(model, path)
     _LOADED[key] = (model, info)
     return model, info
 
@@ -757,37 +541,10 @@ def synthesize(text: str, model=None, n_iter: int = 60) -> tuple[np.ndarray, int
     pieces = []
     for chunk in split_text(text):
         mel, _ = synthesize_mel(model, chunk)
-        pieces += [griffin_lim(mel, n_iter=n_iter), np.zeros(SAMPLE_RATE // 5, np.float32)]
+        pieces += [mel_to_waveform(mel, n_iter=n_iter), np.zeros(SAMPLE_RATE // 5, np.float32)]
     y = np.concatenate(pieces[:-1])
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak == 0.0:
         warnings.warn("the model produced silence", RuntimeWarning)
         return y, SAMPLE_RATE
     return (0.9 * y / peak).astype(np.float32), SAMPLE_RATE
-
-
-# ----------------------------------------------------------------------------- exercise
-
-
-def _exercise():
-    from .exercises import exercise
-
-    @exercise("05_guided_attention", "write guided_attention(n_text, n_steps, g=0.2) -> float array (n_steps, n_text): "
-              "W[k, n] = 1 - exp(-(n / n_text - k / n_steps)² / (2 g²)), the penalty of the guided attention loss.")
-    def _check_guided_attention(fn):
-        rng = np.random.default_rng()
-        for _ in range(5):
-            n_text, n_steps = int(rng.integers(3, 40)), int(rng.integers(3, 60))
-            g = float(rng.choice([0.2, 0.3]))
-            want = np.asarray(guided_attention_weights(np.array([n_text]), np.array([n_steps]), n_text, n_steps, g))[0]
-            got = np.asarray(fn(n_text, n_steps, g), dtype=np.float64)
-            assert got.shape == want.shape, (f"n_text={n_text}, n_steps={n_steps}: shape {got.shape}, expected "
-                                             f"{want.shape}. Hint: rows are decoder steps k, columns characters n.")
-            assert abs(got[0, 0]) < 1e-6, "W[0, 0] should be 0: the first step may look at the first character."
-            err = float(np.abs(got - want).max())
-            assert err < 1e-4, (f"n_text={n_text}, n_steps={n_steps}, g={g}: values differ by up to {err:.3g}. "
-                                "Hint: positions are normalised, n / n_text and k / n_steps, and the penalty is "
-                                "1 − a Gaussian of their difference.")
-
-
-_exercise()

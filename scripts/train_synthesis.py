@@ -1,12 +1,12 @@
 """Train the weights notebook 05 ships: CycleGAN (horse↔zebra, summer↔winter) and Tacotron-style TTS on ARCTIC slt.
 
-    python benchmarks/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
+    python scripts/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
         # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
-    python benchmarks/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
+    python scripts/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
         # -> course_utils/weights/cyclegan_summer2winter_{a2b,b2a}.weights.h5 + .json (the second pair)
-    python benchmarks/train_synthesis.py tts
+    python scripts/train_synthesis.py tts
         # -> course_utils/weights/tts_slt.npz (float16) + .json: replays tts.TRAINING_STAGES from scratch
-    python benchmarks/train_synthesis.py tts --resume --epochs E --batch-size B --learning-rate LR --minutes M
+    python scripts/train_synthesis.py tts --resume --epochs E --batch-size B --learning-rate LR --minutes M
         # one more stage on the weights in --out (how each stage after the first was run)
 
 Both use exactly the notebook's data split and training functions
