@@ -1,16 +1,21 @@
 """course_utils — the models, data and preprocessing code behind the course notebooks.
 
-Modules, one per concern:
+The map of every module, what it holds and the notebook that teaches it, is ``course_utils/README.md``.
+In short:
 
-* :mod:`course_utils.config` — fast/full mode, seeds, build folders
-* :mod:`course_utils.data` — data registry, verified downloads, mirror, cache, loaders
-* :mod:`course_utils.fallback` — generated stand-ins used only without real data
-* :mod:`course_utils.audio` — audio loading, trimming, log-mel spectrograms, MFCCs
-* :mod:`course_utils.images` — Pillow loading (EXIF, modes), resizing, tf.data pipeline
-* :mod:`course_utils.processing` — topic 1's CNN and LSTM, and their public functions
-* :mod:`course_utils.results` — measured metrics and timings of a run
-* :mod:`course_utils.exercises` — exercises with automatic checks
-* :mod:`course_utils.plots` — figures and audio written under ``build/``
+* :mod:`course_utils.models` — one file per neural network, the paper named at its top (imports Keras);
+* the lessons' pipelines and public functions on raw input — :mod:`~course_utils.processing` (01);
+  :mod:`~course_utils.compression`, :mod:`~course_utils.bitstream`, :mod:`~course_utils.image_codec`,
+  :mod:`~course_utils.vae`, :mod:`~course_utils.speech_codec` (02); :mod:`~course_utils.voice_conversion`,
+  :mod:`~course_utils.face_swap` (03); :mod:`~course_utils.digit_features`, :mod:`~course_utils.recognition`,
+  :mod:`~course_utils.digit_strings` (04); :mod:`~course_utils.cyclegan`, :mod:`~course_utils.tts` (05);
+* shared jobs, written once — :mod:`~course_utils.config` (fast/full mode, seeds, build folders),
+  :mod:`~course_utils.audio`, :mod:`~course_utils.images`, :mod:`~course_utils.metrics`,
+  :mod:`~course_utils.data` (registry, verified downloads, loaders, :mod:`~course_utils.data.fallback`
+  stand-ins), :mod:`~course_utils.saving`, :mod:`~course_utils.training`, :mod:`~course_utils.evaluation`,
+  :mod:`~course_utils.exercises`, :mod:`~course_utils.results`, :mod:`~course_utils.plots`.
+
+Importing the package, or any shared module, does not import Keras or TensorFlow.
 """
 import os as _os
 import warnings as _warnings

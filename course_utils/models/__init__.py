@@ -16,11 +16,10 @@ Notebook 02 (:mod:`course_utils.image_codec`, :mod:`course_utils.speech_codec`, 
 * :mod:`~course_utils.models.vae` — variational autoencoder.
 * :mod:`~course_utils.models.wavenet` — WaveNet vocoder of the speech codec.
 
-Notebook 03 (:mod:`course_utils.voice_conversion`, :mod:`course_utils.face_swap`, :mod:`course_utils.cyclegan`)
+Notebook 03 (:mod:`course_utils.voice_conversion`, :mod:`course_utils.face_swap`)
 
 * :mod:`~course_utils.models.voice_conversion` — DNN mapping one speaker's spectral features to another's.
 * :mod:`~course_utils.models.face_swap` — shared-encoder, two-decoder face-swap autoencoder.
-* :mod:`~course_utils.models.cyclegan` — CycleGAN image-to-image translation.
 
 Notebook 04 (:mod:`course_utils.recognition`, :mod:`course_utils.digit_features`,
 :mod:`course_utils.digit_strings`)
@@ -29,7 +28,8 @@ Notebook 04 (:mod:`course_utils.recognition`, :mod:`course_utils.digit_features`
   with the SpecAugment and positional-encoding layers.
 * :mod:`~course_utils.models.ctc` — CTC acoustic model for digit strings, its loss and decoding.
 
-Notebook 05 (:mod:`course_utils.tts`)
+Notebook 05 (:mod:`course_utils.cyclegan`, :mod:`course_utils.tts`)
 
+* :mod:`~course_utils.models.cyclegan` — CycleGAN image-to-image translation.
 * :mod:`~course_utils.models.tacotron` — Tacotron-style text-to-spectrogram model.
 """
