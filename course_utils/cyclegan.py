@@ -9,39 +9,33 @@ by an independent judge (:func:`evaluate_pair`).
 Shipped weights (``course_utils/weights/cyclegan_horse2zebra_*.weights.h5`` and, for the
 second pair, ``cyclegan_summer2winter_*``) were trained by the project's own script::
 
-    python scripts/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
-    python scripts/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
+    python scripts/train_synthesis.py cyclegan   # the recipe of TRAINING: 30 epochs, batch 4, ≤ 90 min
+    python scripts/train_synthesis.py cyclegan --pair summer winter
 
 Public function on raw input: :func:`translate`.
 """
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 
-from . import metrics, saving
+from . import metrics, saving, training
+from .images import from_tanh_range, to_tanh_range
 from .models.cyclegan import LinearDecay, build_cyclegan, build_generator
 
 #: The two directions of a pair, named after its domains; "a2b" maps domain A (first) to B.
 DIRECTIONS = ("a2b", "b2a")
 #: Architecture and training settings of the shipped horse↔zebra model.
 DEFAULT_CONFIG = dict(pair=("horse", "zebra"), image_size=64, gen_filters=16, res_blocks=6, disc_filters=32)
+#: How the shipped generators were trained — read by ``scripts/train_synthesis.py cyclegan`` (its defaults) and by
+#: notebook 05's ``RETRAIN`` cell, so the two cannot drift apart: at most ``epochs`` epochs of ``batch_size``
+#: photos, stopping after the epoch that passes ``minutes`` of wall time.
+TRAINING = dict(epochs=30, batch_size=4, minutes=90.0)
 
 
 # ----------------------------------------------------------------------------- data and training
-
-
-def to_model_range(images: np.ndarray) -> np.ndarray:
-    """uint8 pixels 0–255 → float32 in [-1, 1] (the generators' tanh range)."""
-    return np.asarray(images, np.float32) / 127.5 - 1.0
-
-
-def to_uint8(images) -> np.ndarray:
-    """Model output in [-1, 1] → uint8 pixels 0–255."""
-    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def holdout_split(photos, seed: int = 1234, test_size: float = 0.2):
@@ -131,24 +125,17 @@ def train_cyclegan(images_a: np.ndarray, images_b: np.ndarray, epochs: int = 10,
     optimizers = [keras.optimizers.Adam(LinearDecay(learning_rate, total, total // 2), beta_1=0.5)
                   for _ in range(4)]
     model.compile(*optimizers)
-    a, b = to_model_range(images_a), to_model_range(images_b)
+    a, b = to_tanh_range(images_a), to_tanh_range(images_b)
     n = steps_per_epoch * batch_size
-    history: dict = {}
-    start = time.perf_counter()
-    for epoch in range(epochs):
+
+    def one_epoch(epoch):
         ia = np.concatenate([rng.permutation(len(a)) for _ in range(n // len(a) + 1)])[:n]
         ib = np.concatenate([rng.permutation(len(b)) for _ in range(n // len(b) + 1)])[:n]
-        hist = model.fit(a[ia], b[ib], batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
-        for key, values in hist.history.items():
-            history.setdefault(key, []).append(float(values[-1]))
-        if verbose:
-            losses = " ".join(f"{k} {v[-1]:.3f}" for k, v in history.items())
-            print(f"epoch {epoch + 1}/{epochs} ({time.perf_counter() - start:.0f} s): {losses}", flush=True)
-        if checkpoint is not None:
-            checkpoint(model, epoch)
-        if minutes is not None and time.perf_counter() - start > 60 * minutes:
-            break
-    return model, history, time.perf_counter() - start
+        return model.fit(a[ia], b[ib], batch_size=batch_size, epochs=1, shuffle=False, verbose=0).history
+
+    history, seconds = training.fit_epochs(one_epoch, epochs, minutes=minutes, verbose=verbose,
+                                           checkpoint=None if checkpoint is None else lambda e: checkpoint(model, e))
+    return model, history, seconds
 
 
 # ----------------------------------------------------------------------------- weights and inference
@@ -245,9 +232,9 @@ def translate_batch(generator, images: np.ndarray, batch_size: int = 32) -> np.n
     -------
     np.ndarray, uint8, same shape.
     """
-    x = to_model_range(images)
+    x = to_tanh_range(images)
     out = [np.asarray(generator(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
-    return to_uint8(np.concatenate(out))
+    return from_tanh_range(np.concatenate(out))
 
 
 def translate(image, direction: str = "a2b", pair=("horse", "zebra"), generators=None):

@@ -76,6 +76,13 @@ def leave_one_speaker_out(labels, speakers, fit_predict: Callable, *, groups=Non
 def speaker_halves(speakers) -> list[list[str]]:
     """Two folds for quick comparisons: the first half of the (sorted) speakers held out, then the second half.
 
+    Parameters
+    ----------
+    speakers : iterable
+        The speaker of every clip (repeats allowed), e.g. ``SpokenDigits.speakers``, a str array of
+        shape ``(n,)``; each is converted with ``str`` and the distinct names are sorted. With an odd
+        number of speakers the second half holds one more.
+
     Returns
     -------
     list of list of str

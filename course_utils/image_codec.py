@@ -27,6 +27,7 @@ from keras import ops
 from . import config, data, metrics, saving, training
 from .bitstream import StreamError, pack_stream, unpack_stream
 from .compression import TRAINING_MINUTES
+from .images import ImageError
 from .models import factorized_prior
 
 #: Rate–distortion trade-offs of the shipped models (λ in ``R + λ·255²·MSE``), low to high rate.
@@ -181,10 +182,26 @@ def weights_path(lambda_id: int):
 def load_codec(lambda_id: int):
     """Load the shipped :class:`~course_utils.models.factorized_prior.ImageCodec` for ``LAMBDAS[lambda_id]``.
 
+    Each call builds a new model and reads :func:`weights_path` into it (float16 arrays loaded as
+    float32); :func:`shipped_codecs` caches them.
+
+    Parameters
+    ----------
+    lambda_id : int
+        Index of the rate–distortion trade-off in :data:`LAMBDAS`, 0 (lowest rate) to
+        ``len(LAMBDAS) - 1`` (highest).
+
+    Returns
+    -------
+    ImageCodec
+        A built, trained codec with ``lmbda = LAMBDAS[lambda_id]``, ready for :func:`encode` and
+        :func:`decode`.
+
     Raises
     ------
     ValueError
-        ``lambda_id`` is not an index of :data:`LAMBDAS`.
+        ``lambda_id`` is not an index of :data:`LAMBDAS`, or the weights file does not match the
+        codec's architecture.
     FileNotFoundError
         The weights are missing (train them with ``python scripts/train_compression.py image``).
     """
@@ -199,7 +216,22 @@ _CACHE: dict = {}
 
 
 def shipped_codecs() -> dict:
-    """All shipped codecs, ``{lambda_id: ImageCodec}`` (loaded once, then cached)."""
+    """All shipped codecs, ``{lambda_id: ImageCodec}`` (loaded once, then cached).
+
+    Returns
+    -------
+    dict
+        ``{lambda_id: ImageCodec}`` for every index of :data:`LAMBDAS`, in order (as
+        :func:`load_codec` returns them). The dict is a new one at each call, but the models are
+        the cached ones, shared by every caller: change a copy, not them.
+
+    Raises
+    ------
+    FileNotFoundError
+        A shipped weights file is missing (train them with ``python scripts/train_compression.py image``).
+    ValueError
+        A weights file does not match the codec's architecture.
+    """
     for i in range(len(LAMBDAS)):
         if i not in _CACHE:
             _CACHE[i] = load_codec(i)
@@ -215,8 +247,8 @@ def check_image(image) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        A PIL image whose mode is not RGB, an array that is not (H, W, 3), not uint8, or a side
+    course_utils.images.ImageError
+        (a ValueError) A PIL image whose mode is not RGB, an array that is not (H, W, 3), not uint8, or a side
         outside 16–8192 pixels.
     """
     try:
@@ -224,18 +256,18 @@ def check_image(image) -> np.ndarray:
 
         if isinstance(image, Image.Image):
             if image.mode != "RGB":
-                raise ValueError(f"image mode {image.mode!r} is not RGB: convert it first "
+                raise ImageError(f"image mode {image.mode!r} is not RGB: convert it first "
                                  "(course_utils.images.to_rgb handles RGBA, greyscale, CMYK, 16-bit)")
             image = np.asarray(image)
     except ImportError:  # pragma: no cover - Pillow is a dependency
         pass
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
+        raise ImageError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
     if image.dtype != np.uint8:
-        raise ValueError(f"expected uint8 pixels (0–255), got dtype {image.dtype}")
+        raise ImageError(f"expected uint8 pixels (0–255), got dtype {image.dtype}")
     if min(image.shape[:2]) < STRIDE or max(image.shape[:2]) > MAX_SIDE:
-        raise ValueError(f"image size {image.shape[1]}×{image.shape[0]} outside the supported "
+        raise ImageError(f"image size {image.shape[1]}×{image.shape[0]} outside the supported "
                          f"{STRIDE}–{MAX_SIDE} pixels per side")
     return image
 

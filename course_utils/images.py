@@ -140,6 +140,34 @@ def load_image(source, size=None) -> Image.Image:
     return img
 
 
+def to_tanh_range(images) -> np.ndarray:
+    """uint8 pixels 0–255 → float32 in [−1, 1], the range of a generator's tanh output.
+
+    Parameters
+    ----------
+    images : array-like, uint8, any shape
+
+    Returns
+    -------
+    np.ndarray, float32, same shape
+    """
+    return np.asarray(images, np.float32) / 127.5 - 1.0
+
+
+def from_tanh_range(x) -> np.ndarray:
+    """Model output in [−1, 1] → uint8 pixels 0–255 (rounded, clipped); the inverse of :func:`to_tanh_range`.
+
+    Parameters
+    ----------
+    x : array-like, float, any shape
+
+    Returns
+    -------
+    np.ndarray, uint8, same shape
+    """
+    return np.clip(np.round((np.asarray(x, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
 def channel_stats(images: np.ndarray):
     """Per-channel mean and standard deviation of uint8 images, in [0, 1] units.
 

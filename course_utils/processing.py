@@ -282,7 +282,8 @@ def lstm_leave_one_speaker_out(digits, features, epochs: int = 15, augment_copie
                                             name="LSTM")
 
 
-def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
+def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None,
+                    min_confidence: float = 0.0) -> tuple[int | None, np.ndarray]:
     """Recognise one spoken digit from a raw waveform.
 
     Parameters
@@ -295,11 +296,16 @@ def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple
     model : keras.Model, optional
         From :func:`train_digit_lstm`; by default the model notebook 01 saved
         as ``build/models/fsdd_lstm.keras``.
+    min_confidence : float
+        Reject the clip (``digit`` None) when the top probability is below this (0–1): a tone or
+        noise spreads its probability over the ten classes. 0 never rejects.
 
     Returns
     -------
-    digit : int
+    digit : int or None
+        0–9, or None when rejected.
     probabilities : np.ndarray, float32, shape (10,)
+        The model's confidence in each digit.
 
     Raises
     ------
@@ -307,11 +313,16 @@ def recognize_digit(waveform: np.ndarray, sample_rate: int, model=None) -> tuple
         As :func:`digit_features`.
     FileNotFoundError
         No ``model`` given and notebook 01 has not saved one.
+    ValueError
+        ``min_confidence`` outside [0, 1].
     """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ValueError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
+    features = digit_features(waveform, sample_rate)
     if model is None:
         model, _ = load_trained("fsdd_lstm")
-    probs = predict_digits(model, [digit_features(waveform, sample_rate)])[0]
-    return int(np.argmax(probs)), probs
+    probs = predict_digits(model, [features])[0]
+    return (int(np.argmax(probs)) if probs.max() >= min_confidence else None), probs
 
 
 # ----------------------------------------------------------------------------- saving

@@ -324,7 +324,30 @@ class Recipe(NamedTuple):
 
 
 def plain_recipe(name: str, features: np.ndarray, source: np.ndarray, epochs: int) -> Recipe:
-    """The recipe without augmentation: the clean rows ``features`` (clip index ``source``) for ``epochs``."""
+    """The recipe without augmentation: the clean rows ``features`` (clip index ``source``) for ``epochs``.
+
+    The baseline :class:`Recipe` that :func:`recipe_from_ablation`'s recipes are compared with: no
+    augmentation, no SpecAugment layer, no synthetic speakers.
+
+    Parameters
+    ----------
+    name : str
+        Architecture, a key of :data:`~course_utils.models.digit_classifiers.BUILDERS` (not checked
+        here; training raises ``KeyError`` for an unknown one).
+    features : np.ndarray, float32, shape (m, 80, 40)
+        The training rows, e.g. clean :func:`~course_utils.digit_features.digit_log_mel` features of
+        every clip.
+    source : np.ndarray, int, shape (m,)
+        Clip index of each row of ``features``.
+    epochs : int
+        Training epochs.
+
+    Returns
+    -------
+    Recipe
+        ``kinds=()``, ``spec_augment=False``, ``extra=None`` and the description
+        ``"<name>, no augmentation"``; ``features`` and ``source`` are kept as given (not copied).
+    """
     return Recipe(name, (), features, source, epochs, False, None, f"{name}, no augmentation")
 
 
@@ -364,7 +387,44 @@ def recipe_from_ablation(name: str, digits, effect: dict, *, epochs: int, copies
 
 def evaluate_recipe(recipe: Recipe, digits, test_features: np.ndarray, *, groups=None, seed: int = 0,
                     verbose: bool = True) -> dict:
-    """:func:`evaluate_unseen_speakers` of a model trained by ``recipe``; ``test_features`` are the clean clips."""
+    """:func:`evaluate_unseen_speakers` of a model trained by ``recipe``; ``test_features`` are the clean clips.
+
+    Each fold trains the recipe's architecture on its rows (and its ``extra`` data) of the speakers not
+    held out, for ``recipe.epochs`` epochs, with a SpecAugment layer if ``recipe.spec_augment``, and
+    predicts the held-out speakers' clean clips.
+
+    Parameters
+    ----------
+    recipe : Recipe
+        From :func:`plain_recipe` or :func:`recipe_from_ablation`.
+    digits : course_utils.data.SpokenDigits
+        The real clips; only their ``labels`` (int, shape ``(n,)``) and ``speakers`` (str, shape
+        ``(n,)``) are used, and ``recipe.source`` indexes them.
+    test_features : np.ndarray, float32, shape (n, 80, 40)
+        Clean :func:`~course_utils.digit_features.digit_log_mel` features of every clip, in the
+        order of ``digits``.
+    groups : list of list of str, optional
+        Speakers held out together in each fold (default: each speaker alone;
+        :func:`course_utils.evaluation.speaker_halves` gives a cheaper two-fold split).
+    seed : int
+        Seeds the initial weights and the shuffling of every fold.
+    verbose : bool
+        Print one line per fold.
+
+    Returns
+    -------
+    dict
+        As :func:`evaluate_unseen_speakers`: ``accuracy`` (held-out speaker(s) -> accuracy; groups are
+        joined with "+"), ``mean``, ``worst``, ``pred`` (the held-out prediction of every clip, int64
+        ``(n,)``) and ``seconds`` (total training time).
+
+    Raises
+    ------
+    KeyError
+        ``recipe.name`` is not a known architecture.
+    ValueError
+        Fewer than two speakers, or a group holds a speaker with no clips.
+    """
     return evaluate_unseen_speakers(recipe.name, recipe.features, digits.labels, digits.speakers, recipe.source,
                                     test_features=test_features, groups=groups, epochs=recipe.epochs,
                                     spec_augment=recipe.spec_augment, extra=recipe.extra, seed=seed,
@@ -396,7 +456,7 @@ def train_recipe(recipe: Recipe, labels: np.ndarray, clips, *, seed: int = 0):
 # ----------------------------------------------------------------------------- public functions on raw audio
 
 
-def recognize(waveform, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
+def recognize(waveform, sample_rate: int, model=None, min_confidence: float = 0.0) -> tuple[int | None, np.ndarray]:
     """Recognise one spoken digit from raw audio.
 
     Parameters
@@ -410,12 +470,17 @@ def recognize(waveform, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
     model : keras.Model, optional
         An isolated-digit model (input ``(batch, 80, 40)``); default: the best
         model notebook 04 saved (``build/models/digits_best.keras``).
+    min_confidence : float
+        Reject the clip when the most probable digit's probability is below this (0–1): a tone,
+        noise or a word that is not a digit spreads its probability over the ten classes. 0 never
+        rejects.
 
     Returns
     -------
-    digit : int
-        0–9.
+    digit : int or None
+        0–9, or None when rejected (``probabilities.max() < min_confidence``).
     probabilities : np.ndarray, float32, shape (10,)
+        The model's confidence in each digit; ``probabilities.max()`` is its confidence in ``digit``.
 
     Raises
     ------
@@ -424,11 +489,15 @@ def recognize(waveform, sample_rate: int, model=None) -> tuple[int, np.ndarray]:
         or longer than 10 s.
     FileNotFoundError
         No ``model`` given and notebook 04 has not saved one.
+    ValueError
+        ``min_confidence`` outside [0, 1].
     """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ValueError(f"min_confidence must lie in [0, 1], got {min_confidence!r}")
     x = digit_log_mel(waveform, sample_rate)[None]
     model = saving.load_model("digits_best", "notebook 04", compile=False)[0] if model is None else model
-    probs = np.asarray(model(x, training=False))[0]
-    return int(np.argmax(probs)), probs.astype(np.float32)
+    probs = np.asarray(model(x, training=False))[0].astype(np.float32)
+    return (int(np.argmax(probs)) if probs.max() >= min_confidence else None), probs
 
 
 def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True) -> str:

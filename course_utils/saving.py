@@ -182,7 +182,26 @@ def save_weights(model, path, config: dict | None = None) -> Path:
 
 
 def read_config(path) -> dict | None:
-    """The JSON configuration saved beside a weights file by :func:`save_weights` (None if there is none)."""
+    """The JSON configuration saved beside a weights file by :func:`save_weights` (None if there is none).
+
+    Only the configuration file ``<stem>.json`` is read; the weights file itself need not exist.
+
+    Parameters
+    ----------
+    path : str or path
+        The weights file, ``<stem>.npz`` or ``<stem>.weights.h5``.
+
+    Returns
+    -------
+    dict or None
+        The settings written as ``config`` by :func:`save_weights` (hyperparameters, training
+        information), or None when there is no ``<stem>.json``.
+
+    Raises
+    ------
+    ValueError
+        ``path`` ends in neither ``.npz`` nor ``.weights.h5``.
+    """
     config_path = _config_path(Path(path))
     return json.loads(config_path.read_text()) if config_path.is_file() else None
 
@@ -208,6 +227,7 @@ def load_weights(model, path) -> dict | None:
         No such file.
     ValueError
         The file's arrays do not match the model's weights (another architecture); the message names the file.
+        Also when ``path`` ends in neither ``.npz`` nor ``.weights.h5``.
     """
     path = Path(path)
     if not path.is_file():
@@ -220,6 +240,6 @@ def load_weights(model, path) -> dict | None:
             raise ValueError(f"{path}: {len(arrays)} arrays do not match the model's {len(expected)} weights")
         model.set_weights([a.astype(np.float32) for a in arrays])
     else:
-        _config_path(path)
+        _config_path(path)  # checks the suffix: ValueError unless .weights.h5
         model.load_weights(path)
     return read_config(path)

@@ -95,3 +95,60 @@ def train_steps(step: Callable, batch: Callable, steps: int, *, max_seconds: flo
             break
     history["seconds"] = time.perf_counter() - start
     return history
+
+
+def fit_epochs(fit_one: Callable, epochs: int, *, minutes: float | None = None, checkpoint: Callable | None = None,
+               verbose: bool = False) -> tuple[dict, float]:
+    """Train epoch by epoch (``model.fit`` one epoch at a time), checkpointing, within a time budget.
+
+    Used by the models trained with Keras' own ``fit`` and a custom ``train_step`` (the CycleGAN, the
+    Tacotron), where an epoch is the unit: the data of each epoch are drawn by ``fit_one``.
+
+    Parameters
+    ----------
+    fit_one : callable
+        ``fit_one(epoch) -> dict``: train one epoch (0-based) and return Keras' ``History.history``
+        of it (name → list of values; the last value of each is kept).
+    epochs : int
+        Most epochs to run.
+    minutes : float, optional
+        Stop after the epoch during which this much wall time has passed.
+    checkpoint : callable, optional
+        ``checkpoint(epoch)``, called after every epoch (e.g. to save the weights, so a stopped run
+        can be resumed).
+    verbose : bool
+        Print one line per epoch: its losses and the time so far.
+
+    Returns
+    -------
+    history : dict of list of float
+        Per-epoch value of every metric.
+    seconds : float
+        Wall time.
+
+    Raises
+    ------
+    ValueError
+        ``epochs`` < 1.
+
+    Examples
+    --------
+    >>> history, _ = fit_epochs(lambda e: {"loss": [1.0 / (e + 1)]}, epochs=3)
+    >>> history["loss"]
+    [1.0, 0.5, 0.3333333333333333]
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    history: dict = {}
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        for key, values in fit_one(epoch).items():
+            history.setdefault(key, []).append(float(values[-1]))
+        if verbose:
+            losses = " ".join(f"{k} {v[-1]:.4f}" for k, v in history.items())
+            print(f"epoch {epoch + 1}/{epochs} ({time.perf_counter() - start:.0f} s): {losses}", flush=True)
+        if checkpoint is not None:
+            checkpoint(epoch)
+        if minutes is not None and time.perf_counter() - start > 60 * minutes:
+            break
+    return history, time.perf_counter() - start

@@ -23,14 +23,13 @@ Public function on raw input: :func:`synthesize`.
 from __future__ import annotations
 
 import re
-import time
 import unicodedata
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from . import audio, saving
+from . import audio, saving, training
 from .models import tacotron
 
 # ----------------------------------------------------------------------------- text
@@ -45,6 +44,11 @@ MAX_CHARS = 120
 
 class TextError(ValueError):
     """Text that cannot be synthesised (empty, or characters the model has no symbol for)."""
+
+
+#: Typographic punctuation mapped to the ASCII the model reads (anything else outside ASCII is an error).
+_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                             "\u2014": "-", "\u2026": "...", "\u00a0": " "})
 
 
 def normalize_text(text: str) -> str:
@@ -62,17 +66,26 @@ def normalize_text(text: str) -> str:
     Raises
     ------
     TextError
-        Empty text, digits (spell numbers out: "twenty one") or other characters
-        without a symbol (the message lists them).
+        Not a str, empty or only punctuation, digits (spell numbers out: "twenty one"), or
+        characters without a symbol — emoji, symbols, non-Latin scripts (the message lists them;
+        nothing is dropped silently). Accents are removed (é → e) and typographic quotes and
+        dashes mapped to ASCII.
     """
     if not isinstance(text, str):
         raise TextError(f"text must be a str, got {type(text).__name__}")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    text = unicodedata.normalize("NFKD", text.translate(_TYPOGRAPHY))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()  # é -> e, ñ -> n
+    foreign = sorted({c for c in text if ord(c) > 127})
+    if foreign:
+        shown = "".join(foreign[:10]) + ("…" if len(foreign) > 10 else "")
+        raise TextError(f"characters the model cannot read: {shown!r} (emoji, symbols or a non-Latin script); "
+                        "write the text in English words")
     text = re.sub(r"[;:]", ",", text)
     text = re.sub(r"[\"()\[\]{}`]", "", text)
     text = re.sub(r"\s+", " ", text).strip()
-    if not text:
-        raise TextError("text is empty (or has no letters the model can read)")
+    if not re.search(r"[a-z]", text):
+        raise TextError("text is empty or has no letters the model can read"
+                        + (f" (got {text[:40]!r})" if text else ""))
     unknown = sorted(set(text) - set(SYMBOLS[2:]))
     if unknown:
         hint = " — spell numbers out in words" if any(c.isdigit() for c in unknown) else ""
@@ -175,10 +188,8 @@ def prepare_utterance(waveform: np.ndarray, sample_rate: int, top_db: float = 35
     course_utils.audio.AudioError
         Not a mono float waveform, empty or non-finite.
     """
-    import librosa
-
     y = audio.check_waveform(waveform, sample_rate, name="recording", target_rate=SAMPLE_RATE)
-    y, _ = librosa.effects.trim(y, top_db=top_db, frame_length=800, hop_length=200)
+    y = audio.trim_silence(y, top_db=top_db, frame_length=800, hop_length=200)
     return y
 
 
@@ -293,21 +304,14 @@ def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 10
     steps = (decay_epochs or epochs) * int(np.ceil(len(texts) / batch_size))
     schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, steps, 0.1)
     model.compile(optimizer=keras.optimizers.Adam(schedule))
-    history: dict = {}
-    start = time.perf_counter()
-    for epoch in range(epochs):
-        hist = model.fit((text_ids, dec_in), (mels, mel_len), batch_size=batch_size, epochs=1, shuffle=True,
-                         verbose=0)
-        for key, values in hist.history.items():
-            history.setdefault(key, []).append(float(values[-1]))
-        if verbose:
-            print(f"epoch {epoch + 1}/{epochs} ({time.perf_counter() - start:.0f} s): "
-                  + " ".join(f"{k} {v[-1]:.4f}" for k, v in history.items()), flush=True)
-        if checkpoint is not None:
-            checkpoint(model, epoch)
-        if minutes is not None and time.perf_counter() - start > 60 * minutes:
-            break
-    return model, history, time.perf_counter() - start
+
+    def one_epoch(epoch):
+        return model.fit((text_ids, dec_in), (mels, mel_len), batch_size=batch_size, epochs=1, shuffle=True,
+                         verbose=0).history
+
+    history, seconds = training.fit_epochs(one_epoch, epochs, minutes=minutes, verbose=verbose,
+                                           checkpoint=None if checkpoint is None else lambda e: checkpoint(model, e))
+    return model, history, seconds
 
 
 #: How the shipped weights were trained; ``scripts/train_synthesis.py tts`` and the notebook's

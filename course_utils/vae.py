@@ -18,6 +18,7 @@ from keras import ops
 
 from . import config, data, saving, training
 from .compression import TRAINING_MINUTES
+from .images import from_tanh_range, to_tanh_range
 from .models import vae as vae_model
 
 TEST_SUBJECTS = 8   # the subjects with the highest ids are held out
@@ -34,11 +35,6 @@ def split_subjects(labels, n_test: int = TEST_SUBJECTS) -> tuple[np.ndarray, np.
     test_subjects = np.unique(labels)[-n_test:]
     test = np.isin(labels, test_subjects)
     return np.where(~test)[0], np.where(test)[0]
-
-
-def to_unit(images) -> np.ndarray:
-    """uint8 faces (N, 64, 64, 1) → float32 in [−1, 1]."""
-    return np.asarray(images, np.float32) / 127.5 - 1.0
 
 
 def train_vae(images, variational: bool = True, epochs: int = 200, batch_size: int = 32,
@@ -76,7 +72,7 @@ def train_vae(images, variational: bool = True, epochs: int = 200, batch_size: i
     rng = np.random.default_rng(seed)
     model = model if model is not None else vae_model.build_vae(variational)
     optimizer = keras.optimizers.Adam(learning_rate)
-    x_all = to_unit(images)
+    x_all = to_tanh_range(images)
     per_epoch = max(1, len(x_all) // batch_size)
     warmup = max(1, int(0.1 * epochs * per_epoch))
     beta = tf.Variable(0.0 if variational else 1.0, trainable=False)
@@ -148,7 +144,7 @@ def evaluate(model, images, samples: int = 8, seed: int = 0) -> dict:
         ``log_likelihood_nats`` and ``kl_nats`` (means per image).
     """
     keras.utils.set_random_seed(seed)
-    x = to_unit(images)
+    x = to_tanh_range(images)
     lik, kl = [], []
     for _ in range(samples):
         a, b = vae_model.elbo_terms(model, x)
@@ -160,29 +156,24 @@ def evaluate(model, images, samples: int = 8, seed: int = 0) -> dict:
             "log_likelihood_nats": lik, "kl_nats": kl}
 
 
-def to_uint8(loc) -> np.ndarray:
-    """Decoder locations (…, 64, 64, 1) in [−1, 1] → uint8 images (the mean face, no pixel noise)."""
-    return np.clip(np.round((np.asarray(loc) + 1) * 127.5), 0, 255).astype(np.uint8)
-
-
 def reconstruct(model, images) -> np.ndarray:
     """Encode (μ) and decode faces: uint8 (N, 64, 64, 1) → uint8 (N, 64, 64, 1)."""
-    mu, _ = model.encode(to_unit(images))
-    return to_uint8(ops.convert_to_numpy(model.decode(mu)[0]))
+    mu, _ = model.encode(to_tanh_range(images))
+    return from_tanh_range(ops.convert_to_numpy(model.decode(mu)[0]))
 
 
 def sample(model, n: int, seed: int = 0) -> np.ndarray:
     """Decode ``n`` draws z ~ N(0, I) (the prior): uint8 (n, 64, 64, 1)."""
     z = np.random.default_rng(seed).standard_normal((n, model.latent)).astype(np.float32)
-    return to_uint8(ops.convert_to_numpy(model.decode(z)[0]))
+    return from_tanh_range(ops.convert_to_numpy(model.decode(z)[0]))
 
 
 def interpolate(model, face_a, face_b, steps: int = 8) -> np.ndarray:
     """Decode the straight line between the latent means of two faces: uint8 (steps, 64, 64, 1)."""
-    mu, _ = model.encode(to_unit(np.stack([face_a, face_b])))
+    mu, _ = model.encode(to_tanh_range(np.stack([face_a, face_b])))
     mu = ops.convert_to_numpy(mu)
     t = np.linspace(0, 1, steps, dtype=np.float32)[:, None]
-    return to_uint8(ops.convert_to_numpy(model.decode((1 - t) * mu[0] + t * mu[1])[0]))
+    return from_tanh_range(ops.convert_to_numpy(model.decode((1 - t) * mu[0] + t * mu[1])[0]))
 
 
 def weights_path(variational: bool = True):

@@ -56,11 +56,9 @@ def check_speech(waveform, sample_rate: int) -> np.ndarray:
         Stereo (2-D) or integer input, a rate outside 8000–48000 Hz, fewer than 0.1 s of audio,
         non-finite samples or silence (peak below −60 dBFS).
     """
-    import librosa
-
     y = audio.check_waveform(waveform, sample_rate, name="speech", target_rate=VC_SAMPLE_RATE, min_rate=8000,
                              max_rate=48000, min_seconds=0.1, silence_peak=1e-3)
-    y, _ = librosa.effects.trim(y, top_db=30, frame_length=1024, hop_length=256)
+    y = audio.trim_silence(y, top_db=30, frame_length=1024, hop_length=256)
     return y.astype(np.float32)
 
 

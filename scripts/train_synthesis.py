@@ -1,8 +1,8 @@
 """Train the weights notebook 05 ships: CycleGAN (horse↔zebra, summer↔winter) and Tacotron-style TTS on ARCTIC slt.
 
-    python scripts/train_synthesis.py cyclegan --epochs 30 --batch-size 4 --minutes 90
+    python scripts/train_synthesis.py cyclegan      # cyclegan.TRAINING: 30 epochs, batch 4, <= 90 min
         # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
-    python scripts/train_synthesis.py cyclegan --pair summer winter --epochs 30 --batch-size 4 --minutes 90
+    python scripts/train_synthesis.py cyclegan --pair summer winter
         # -> course_utils/weights/cyclegan_summer2winter_{a2b,b2a}.weights.h5 + .json (the second pair)
     python scripts/train_synthesis.py tts
         # -> course_utils/weights/tts_slt.npz (float16) + .json: replays tts.TRAINING_STAGES from scratch
@@ -80,7 +80,8 @@ def main(argv=None) -> int:
     parser.add_argument("model", choices=["cyclegan", "tts"])
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--minutes", type=float, default=None, help="stop after the epoch that passes this time")
+    parser.add_argument("--minutes", type=float, default=None,
+                        help="stop after the epoch that passes this time (CycleGAN default: cyclegan.TRAINING)")
     parser.add_argument("--pair", nargs=2, default=["horse", "zebra"], metavar=("A", "B"),
                         choices=["horse", "zebra", "summer", "winter"],
                         help="CycleGAN: the two photo domains (default: horse zebra)")
@@ -94,7 +95,11 @@ def main(argv=None) -> int:
         parser.error("--resume continues TTS training for --epochs more epochs: give both")
     start = time.perf_counter()
     if args.model == "cyclegan":
-        args.epochs, args.batch_size = args.epochs or 30, args.batch_size or 4
+        from course_utils.cyclegan import TRAINING
+
+        args.epochs = args.epochs or TRAINING["epochs"]
+        args.batch_size = args.batch_size or TRAINING["batch_size"]
+        args.minutes = args.minutes if args.minutes is not None else TRAINING["minutes"]
         train_cyclegan(args)
     else:
         train_tts(args)

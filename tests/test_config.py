@@ -112,3 +112,18 @@ def test_weights_with_their_config_round_trip_in_both_formats(tmp_path):
     with pytest.raises(TypeError):
         saving.save_weights(_tiny_model(), tmp_path / "bad.npz", config={"x": object()})
     assert not (tmp_path / "bad.npz").exists() and not (tmp_path / "bad.json").exists()
+
+
+def test_the_shared_modules_import_without_keras_or_tensorflow():
+    import subprocess
+    import sys
+
+    shared = ["course_utils", "course_utils.config", "course_utils.data", "course_utils.audio", "course_utils.images",
+              "course_utils.metrics", "course_utils.saving", "course_utils.evaluation", "course_utils.training",
+              "course_utils.results", "course_utils.exercises", "course_utils.plots", "course_utils.bitstream",
+              "course_utils.compression", "course_utils.digit_features", "course_utils.models"]
+    code = (f"import importlib, sys\nfor m in {shared!r}: importlib.import_module(m)\n"
+            "print(sorted(m for m in ('keras', 'tensorflow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

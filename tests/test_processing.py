@@ -88,6 +88,10 @@ def test_mfcc_lstm_builds_trains_and_recognizes():
     expected = processing.predict_digits(model, [processing.digit_features(clip, 8000)])[0]
     np.testing.assert_allclose(probs, expected, atol=1e-6)
     assert digit == int(np.argmax(expected))
+    rejected, same = processing.recognize_digit(clip, 8000, model, min_confidence=float(expected.max()) + 1e-3)
+    assert rejected is None and np.allclose(same, probs)  # below the threshold: no digit, same probabilities
+    with pytest.raises(ValueError, match="min_confidence"):
+        processing.recognize_digit(clip, 8000, model, min_confidence=-0.1)
     padded = processing.pad_batch([np.ones((3, 39)), np.ones((5, 39))])
     assert padded.shape == (2, 5, 39) and not padded[0, 3:].any()
 

@@ -179,3 +179,17 @@ def test_recipe_combines_what_helped_and_trains_on_the_training_clips_only():
     model, history, seconds = rec.train_recipe(recipe, digits.labels, train_clips, seed=0)
     assert model.output_shape == (None, 10) and seconds > 0
     assert len(history["loss"]) == recipe.epochs
+
+
+def test_recognize_rejects_a_clip_the_model_is_unsure_of():
+    from conftest import tone
+
+    def unsure(x, training=False):  # a tone spreads the probability over the ten digits
+        return np.full((len(x), 10), 0.1, np.float32) + np.eye(10, dtype=np.float32)[3] * 0.05
+
+    digit, probs = rec.recognize(tone(0.5, 8000), 8000, unsure)
+    assert digit == 3 and probs.max() == pytest.approx(0.15)
+    digit, probs = rec.recognize(tone(0.5, 8000), 8000, unsure, min_confidence=0.5)
+    assert digit is None and probs.argmax() == 3
+    with pytest.raises(ValueError, match="min_confidence"):
+        rec.recognize(tone(0.5, 8000), 8000, unsure, min_confidence=1.5)

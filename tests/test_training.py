@@ -46,3 +46,15 @@ def test_stops_at_the_time_budget_and_checks_arguments():
         training.train_steps(lambda: {}, lambda i: (), steps=0)
     with pytest.raises(ValueError, match="decay_at"):
         training.train_steps(lambda: {}, lambda i: (), steps=3, decay_at=0.5)
+
+
+def test_fit_epochs_keeps_the_last_value_of_each_epoch_checkpoints_and_stops_at_the_budget(capsys):
+    saved = []
+    history, seconds = training.fit_epochs(lambda e: {"loss": [9.0, float(e)]}, epochs=3, checkpoint=saved.append,
+                                           verbose=True)
+    assert history == {"loss": [0.0, 1.0, 2.0]} and saved == [0, 1, 2] and seconds >= 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("epoch 1/3 (")
+    slow, _ = training.fit_epochs(lambda e: time.sleep(0.05) or {"loss": [1.0]}, epochs=100, minutes=0.1 / 60)
+    assert 2 <= len(slow["loss"]) < 10  # stopped after the epoch that passed 0.1 s
+    with pytest.raises(ValueError, match="epochs"):
+        training.fit_epochs(lambda e: {}, epochs=0)

@@ -32,7 +32,7 @@ class DataSet:
         Glob patterns, relative to the data set folder, that must each match
         at least one file (e.g. ``"recordings/*.wav"``).
     licence, citation, homepage : str
-        Shown by :func:`describe`.
+        Shown by :func:`~course_utils.data.fetch.describe`.
     size_bytes : int, optional
         Archive size, for the progress bar and the user's information.
     md5 : str, optional
@@ -47,7 +47,7 @@ class DataSet:
         each file name and its sha256 where one is known. A URL ending in ``/`` is a folder
         the name is appended to; otherwise the URL is the (single) file itself.
     hash_note : str
-        Where the checksum comes from (shown by :func:`describe`).
+        Where the checksum comes from (shown by :func:`~course_utils.data.fetch.describe`).
     """
 
     name: str

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 
-
 @dataclass
 class Exercise:
     """One exercise: a prompt, a checker (raises AssertionError with a hint on failure)."""
@@ -51,6 +50,11 @@ def check(name: str, answer) -> bool:
     bool
         True if every check passed. Prints a ✅ summary, or ❌ with the first
         failed check and a hint. Never raises for a wrong answer.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a registered exercise (the message lists the known ones).
     """
     if name not in EXERCISES:
         raise KeyError(f"unknown exercise {name!r}; known: {sorted(EXERCISES)}")

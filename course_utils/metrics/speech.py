@@ -108,25 +108,6 @@ def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequenc
     return normalize_text(hyp.hypstr) if hyp is not None else ""
 
 
-def error_rates(references, hypotheses) -> tuple[float, float]:
-    """Character and word error rate of ``hypotheses`` against ``references`` (jiwer).
-
-    Both lists are normalised with :func:`normalize_text` first. CER and WER are
-    (substitutions + deletions + insertions) / reference length, pooled over all pairs.
-
-    Returns
-    -------
-    cer, wer : float
-    """
-    import jiwer
-
-    refs = [normalize_text(r) for r in references]
-    hyps = [normalize_text(h) for h in hypotheses]
-    if not refs or any(not r for r in refs):
-        raise ValueError("every reference text must contain at least one word")
-    return float(jiwer.cer(refs, hyps)), float(jiwer.wer(refs, hyps))
-
-
 def error_rates(references, hypotheses, *, characters_as_words: bool = False) -> ErrorRates:
     """Character and word error rates of ``hypotheses`` against ``references`` (jiwer), pooled over all pairs.
 
@@ -288,7 +269,24 @@ def mel_cepstral_distortion(reference, test, sample_rate: int, order: int = 24) 
 def f0_rmse(f0_ref: np.ndarray, f0_test: np.ndarray) -> float:
     """RMSE in Hz between two frame-aligned F0 tracks, over frames voiced in both.
 
-    Returns NaN when no frame is voiced in both.
+    A frame is voiced where its F0 is above 0 (WORLD writes 0 for unvoiced frames); frames voiced in
+    only one track are left out, so the value measures pitch, not voicing decisions.
+
+    Parameters
+    ----------
+    f0_ref, f0_test : np.ndarray, float, shape (n_frames,)
+        F0 in Hz per frame, 0 where unvoiced (e.g. the float64 ``f0`` of
+        :func:`~course_utils.audio.world_features`), on the same frame grid (after any alignment).
+
+    Returns
+    -------
+    float
+        Hz; NaN when no frame is voiced in both.
+
+    Raises
+    ------
+    ValueError
+        ``f0_ref`` and ``f0_test`` differ in shape (not frame-aligned).
     """
     f0_ref, f0_test = np.asarray(f0_ref), np.asarray(f0_test)
     if f0_ref.shape != f0_test.shape:

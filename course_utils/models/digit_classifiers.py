@@ -95,7 +95,23 @@ class PositionalEncoding(keras.layers.Layer):
 
 
 def spec_augment_input(inputs, enabled: bool):
-    """``inputs`` through a :class:`SpecAugment` layer named ``"spec_augment"`` when ``enabled``, else unchanged."""
+    """``inputs`` through a :class:`SpecAugment` layer named ``"spec_augment"`` when ``enabled``, else unchanged.
+
+    The first step of every builder here: the layer uses the masks of :data:`SPEC_AUGMENT` and is
+    active only in training, so inference sees the features unmasked either way.
+
+    Parameters
+    ----------
+    inputs : keras.KerasTensor, float32, shape (batch, n_frames, n_mels)
+        The model's log-mel input (``keras.Input``).
+    enabled : bool
+        Add the layer; False returns ``inputs`` itself and the model has no ``"spec_augment"`` layer.
+
+    Returns
+    -------
+    keras.KerasTensor, float32, shape (batch, n_frames, n_mels)
+        The masked features (masked cells are 0 in training), or ``inputs`` unchanged.
+    """
     return SpecAugment(**SPEC_AUGMENT, name="spec_augment")(inputs) if enabled else inputs
 
 

@@ -193,9 +193,15 @@ def rd_loss(model, x, training: bool = True):
 def make_train_step(model: ImageCodec, optimizer, rate_weight: float = 1.0):
     """One optimisation step on a batch: minimise ``rate_weight·bpp + λ·255²·mse`` (a ``tf.function``).
 
+    Each call of the returned step runs the codec in training mode (uniform noise on the latent, or
+    none when ``model.noise`` is False), takes the gradient of the objective with respect to
+    ``model.trainable_variables`` and applies it with ``optimizer``.
+
     Parameters
     ----------
     model : ImageCodec
+        A built codec (e.g. :func:`build_codec`): its trainable variables are collected when the
+        step is made.
     optimizer : keras.optimizers.Optimizer
     rate_weight : float
         Weight of the rate term; 0 trains a plain autoencoder (MSE only).
@@ -203,8 +209,9 @@ def make_train_step(model: ImageCodec, optimizer, rate_weight: float = 1.0):
     Returns
     -------
     callable
-        ``step(x) -> {"loss", "bpp", "mse"}`` (scalar tensors, as :func:`rd_loss`), ``x`` float32
-        (batch, H, W, 3) in [0, 1].
+        ``step(x) -> {"loss", "bpp", "mse"}`` (scalar float32 tensors, as :func:`rd_loss`: ``loss`` is
+        always ``bpp + λ·255²·mse``, whatever ``rate_weight``; bpp in bits per pixel, mse on the
+        [0, 1] scale), ``x`` float32 (batch, H, W, 3) in [0, 1], H and W multiples of 16.
     """
     weights = model.trainable_variables
 

@@ -124,18 +124,26 @@ def elbo_terms(model: FaceVAE, x, training: bool = False):
 def make_train_step(model: FaceVAE, optimizer, beta: tf.Variable):
     """One optimisation step: maximise ``log p(x|z) − β·KL`` on a batch (a ``tf.function``).
 
+    Each call of the returned step draws z with the reparameterisation (training mode), takes the
+    gradient of the loss ``−mean(log p(x|z) − β·KL)`` with respect to ``model.trainable_variables``
+    and applies it with ``optimizer``.
+
     Parameters
     ----------
     model : FaceVAE
+        A built model (e.g. :func:`build_vae`): its trainable variables are collected when the step
+        is made.
     optimizer : keras.optimizers.Optimizer
     beta : tf.Variable, float32 scalar
         Weight of the KL term (warmed up from 0 to 1 by the caller; 1 for the plain autoencoder, whose KL is 0).
+        Read at every call, so assigning a new value needs no new step (and no retracing).
 
     Returns
     -------
     callable
-        ``step(x) -> {"elbo": tensor}``: the batch's mean ELBO with the full KL (nats per image);
-        ``x`` float32 (batch, 64, 64, 1) in [−1, 1].
+        ``step(x) -> {"elbo": tensor}``: the batch's mean ELBO with the full KL, whatever ``beta``
+        (a float32 scalar tensor, nats per image); ``x`` float32 (batch, 64, 64, 1) in [−1, 1]
+        (8-bit pixels ``k / 127.5 − 1``).
     """
     weights = model.trainable_variables
 

@@ -97,11 +97,25 @@ def build_wavenet(residual: int = RESIDUAL, skip: int = SKIP, cond: int = COND, 
 def make_train_step(model: keras.Model, optimizer):
     """One teacher-forced optimisation step: cross-entropy over the μ-law classes (a ``tf.function``).
 
+    Each call of the returned step scores every sample of the batch in parallel (training mode),
+    takes the gradient of the mean cross-entropy with respect to ``model.trainable_variables`` and
+    applies it with ``optimizer``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :func:`build_wavenet` (inputs ``previous`` and ``mel``, 256 logits per sample);
+        its trainable variables are collected when the step is made.
+    optimizer : keras.optimizers.Optimizer
+
     Returns
     -------
     callable
-        ``step(previous, mel, targets) -> {"loss": tensor}`` (nats per sample); ``previous`` (B, T, 1)
-        float32, ``mel`` (B, T / hop, n_mels) float32, ``targets`` (B, T) int32 classes.
+        ``step(previous, mel, targets) -> {"loss": tensor}``: the cross-entropy averaged over the
+        batch's samples (a float32 scalar tensor, nats per sample); ``previous`` (B, T, 1) float32,
+        the μ-law-decoded targets (:func:`mu_values`) shifted right by one; ``mel`` (B, T / hop,
+        n_mels) float32, the conditioning frames (T a multiple of ``hop``); ``targets`` (B, T) int32
+        classes 0–255 (:func:`mu_classes`).
     """
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     weights = model.trainable_variables
