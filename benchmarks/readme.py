@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from course_utils.results import TARGETS, check_target  # noqa: E402  (the targets are declared once, there)
+from course_utils.results import check_target  # noqa: E402  (the targets are declared once, there)
 
 RESULTS = ROOT / "benchmarks" / "results"
 TEST_COMMAND = RESULTS / "ci" / "test_command.json"  # written by benchmarks/time_tests.py
