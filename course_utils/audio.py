@@ -278,12 +278,19 @@ def log_mel_spectrogram(y: np.ndarray, sample_rate: int, n_fft: int = 256, hop_l
     -------
     np.ndarray, float32, shape (n_mels, n_frames)
         ``10·log10(power)`` relative to 1.0, floored 80 dB below the maximum.
-        ``n_frames = 1 + len(y) // hop_length``.
+        ``n_frames = 1 + len(y) // hop_length``, also for a clip shorter than ``n_fft``.
     """
     import librosa
 
-    mel = librosa.feature.melspectrogram(y=np.asarray(y, dtype=np.float32), sr=sample_rate, n_fft=n_fft,
-                                         hop_length=hop_length, n_mels=n_mels, fmin=fmin, fmax=fmax)
+    y = np.asarray(y, dtype=np.float32)
+    n_frames = 1 + len(y) // hop_length
+    if len(y) < n_fft:
+        # librosa warns on a clip shorter than one window. Its centred frames read zeros past the end
+        # anyway (pad_mode="constant"), so padding the end with zeros first and keeping the clip's own
+        # frames gives the same numbers without the warning.
+        y = np.pad(y, (0, n_fft - len(y)))
+    mel = librosa.feature.melspectrogram(y=y, sr=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
+                                         fmin=fmin, fmax=fmax, pad_mode="constant")[:, :n_frames]
     return librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=80.0).astype(np.float32)
 
 
@@ -406,6 +413,8 @@ class WorldFeatures:
         Hz.
     fft_size : int
         FFT size of the spectral envelope (samples).
+    frame_period : float
+        Milliseconds between frames (:data:`FRAME_PERIOD_MS` unless analysed otherwise).
     """
 
     f0: np.ndarray
@@ -413,9 +422,11 @@ class WorldFeatures:
     bap: np.ndarray
     sample_rate: int
     fft_size: int
+    frame_period: float = FRAME_PERIOD_MS
 
 
-def world_features(waveform, sample_rate: int, order: int = 24, aperiodicity: bool = True) -> WorldFeatures:
+def world_features(waveform, sample_rate: int, order: int = 24, aperiodicity: bool = True,
+                   frame_period: float = FRAME_PERIOD_MS) -> WorldFeatures:
     """Analyse speech with WORLD (DIO + StoneMask F0, CheapTrick envelope, D4C aperiodicity).
 
     Parameters
@@ -429,6 +440,8 @@ def world_features(waveform, sample_rate: int, order: int = 24, aperiodicity: bo
     aperiodicity : bool
         Also estimate band aperiodicity (D4C, about a quarter of the time). Without it
         ``bap`` is None and the features cannot be synthesised.
+    frame_period : float
+        Milliseconds between frames (5 by default; 10 matches PocketSphinx's frames, used by the TTS).
 
     Returns
     -------
@@ -448,13 +461,13 @@ def world_features(waveform, sample_rate: int, order: int = 24, aperiodicity: bo
     import pyworld
 
     y = check_waveform(waveform, sample_rate, dtype=np.float64)
-    f0, t = pyworld.dio(y, sample_rate, frame_period=FRAME_PERIOD_MS)
+    f0, t = pyworld.dio(y, sample_rate, frame_period=frame_period)
     f0 = pyworld.stonemask(y, f0, t, sample_rate)
     sp = pyworld.cheaptrick(y, f0, t, sample_rate)
     fft_size = (sp.shape[1] - 1) * 2
     mcep = pysptk.sp2mc(sp, order=order, alpha=mcep_alpha(sample_rate))
     bap = pyworld.code_aperiodicity(pyworld.d4c(y, f0, t, sample_rate), sample_rate) if aperiodicity else None
-    return WorldFeatures(f0, mcep, bap, sample_rate, fft_size)
+    return WorldFeatures(f0, mcep, bap, sample_rate, fft_size, frame_period)
 
 
 def world_synthesize(features: WorldFeatures) -> np.ndarray:
@@ -479,5 +492,5 @@ def world_synthesize(features: WorldFeatures) -> np.ndarray:
     sp = pysptk.mc2sp(np.ascontiguousarray(features.mcep, dtype=np.float64), alpha=mcep_alpha(sr), fftlen=fft)
     ap = pyworld.decode_aperiodicity(np.ascontiguousarray(features.bap, dtype=np.float64), sr, fft)
     y = pyworld.synthesize(np.ascontiguousarray(features.f0, dtype=np.float64), sp, ap, sr,
-                           frame_period=FRAME_PERIOD_MS)
+                           frame_period=features.frame_period)
     return np.clip(y, -1.0, 1.0).astype(np.float32)

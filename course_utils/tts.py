@@ -1,533 +1,510 @@
-"""Notebook 05, part 2 — Tacotron-style text-to-speech with a Griffin-Lim vocoder.
+"""Notebook 05, part 3 — the course's voice: phonemes, forced-aligned durations, a duration model, WORLD.
 
-The network is :class:`course_utils.models.tacotron.Tacotron` (Wang et al. 2017, Shen et al. 2018:
-character embedding, conv + BiLSTM encoder, location-sensitive attention, an autoregressive LSTM
-decoder with prenet, reduction factor and stop token, a postnet, and the guided attention loss).
-Here, around it:
+This is Merlin's recipe (Wu, Watts & King 2016, ``egs/slt_arctic``) with a FastSpeech 2-style network:
 
-* **text** — lower-case characters, a few punctuation marks and an end-of-sentence symbol
-  (:func:`normalize_text`, :func:`text_to_ids`, :func:`split_text`);
-* **audio ↔ mel** — the model's normalised log-mel target (:func:`mel_spectrogram`) and back to a
-  waveform with Griffin-Lim (Griffin & Lim 1984; :func:`mel_to_waveform` → :func:`course_utils.audio.griffin_lim`);
-* **training** — teacher forcing in stages (:func:`train_tts`, :func:`train_stages`, :data:`TRAINING_STAGES`);
-* **weights** — :func:`save_tts` / :func:`load_tts` (float16, :func:`course_utils.saving.save_weights`).
+1. text → phoneme tokens (:mod:`course_utils.text`);
+2. phone durations of every training recording by forced alignment (:mod:`course_utils.alignment`);
+3. WORLD vocoder features of every recording at the aligner's 10 ms frames (:func:`acoustic_features`:
+   40 mel-cepstra, interpolated log F0, voicing, band aperiodicity);
+4. :class:`course_utils.models.fastspeech.DurationTTS` learns durations and features from phonemes
+   (:func:`train`);
+5. synthesis: predicted durations → length regulator → predicted features → WORLD (:func:`synthesize`).
 
-Shipped weights (``course_utils/weights/tts_slt.npz``, float16) were trained by the
-project's own script on CMU ARCTIC ``slt`` (all but the held-out sentences), in the
-stages of :data:`TRAINING_STAGES`, which this command replays from scratch::
+Shipped weights (``course_utils/weights/tts_duration_slt.npz``, float16) were trained by::
 
     python scripts/train_synthesis.py tts
 
-Public function on raw input: :func:`synthesize`.
+(resumable: run it again to continue from the last checkpoint).
 """
 from __future__ import annotations
 
+import os
 import re
-import unicodedata
+import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from . import audio, saving, training
-from .models import tacotron
-
-# ----------------------------------------------------------------------------- text
-
-PAD, EOS = "_", "~"
-#: Index 0 is padding, 1 the end-of-sentence symbol.
-SYMBOLS = PAD + EOS + " abcdefghijklmnopqrstuvwxyz'.,?!-"
-SYMBOL_ID = {s: i for i, s in enumerate(SYMBOLS)}
-#: Longest text (characters) synthesised in one pass; longer text is split at punctuation/spaces.
-MAX_CHARS = 120
-
-
-class TextError(ValueError):
-    """Text that cannot be synthesised (empty, or characters the model has no symbol for)."""
-
-
-#: Typographic punctuation mapped to the ASCII the model reads (anything else outside ASCII is an error).
-_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-                             "\u2014": "-", "\u2026": "...", "\u00a0": " "})
-
-
-def normalize_text(text: str) -> str:
-    """Lower-case, strip accents, map ``;:`` to commas and drop quotes and brackets.
-
-    Parameters
-    ----------
-    text : str
-
-    Returns
-    -------
-    str
-        Only characters of :data:`SYMBOLS` (without pad/EOS), single spaces.
-
-    Raises
-    ------
-    TextError
-        Not a str, empty or only punctuation, digits (spell numbers out: "twenty one"), or
-        characters without a symbol — emoji, symbols, non-Latin scripts (the message lists them;
-        nothing is dropped silently). Accents are removed (é → e) and typographic quotes and
-        dashes mapped to ASCII.
-    """
-    if not isinstance(text, str):
-        raise TextError(f"text must be a str, got {type(text).__name__}")
-    text = unicodedata.normalize("NFKD", text.translate(_TYPOGRAPHY))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()  # é -> e, ñ -> n
-    foreign = sorted({c for c in text if ord(c) > 127})
-    if foreign:
-        shown = "".join(foreign[:10]) + ("…" if len(foreign) > 10 else "")
-        raise TextError(f"characters the model cannot read: {shown!r} (emoji, symbols or a non-Latin script); "
-                        "write the text in English words")
-    text = re.sub(r"[;:]", ",", text)
-    text = re.sub(r"[\"()\[\]{}`]", "", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    if not re.search(r"[a-z]", text):
-        raise TextError("text is empty or has no letters the model can read"
-                        + (f" (got {text[:40]!r})" if text else ""))
-    unknown = sorted(set(text) - set(SYMBOLS[2:]))
-    if unknown:
-        hint = " — spell numbers out in words" if any(c.isdigit() for c in unknown) else ""
-        raise TextError(f"characters the model has no symbol for: {unknown}{hint}")
-    return text
-
-
-def text_to_ids(text: str) -> np.ndarray:
-    """Normalised text → int32 symbol ids ending with the end-of-sentence id (1).
-
-    Raises
-    ------
-    TextError
-        As :func:`normalize_text`.
-    """
-    return np.array([SYMBOL_ID[c] for c in normalize_text(text)] + [SYMBOL_ID[EOS]], np.int32)
-
-
-def split_text(text: str, max_chars: int = MAX_CHARS) -> list[str]:
-    """Split long text into chunks of at most ``max_chars``, at sentence ends, commas, then spaces."""
-    text = normalize_text(text)
-    chunks: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        while len(sentence) > max_chars:
-            cut = max(sentence.rfind(", ", 0, max_chars), sentence.rfind(" ", 0, max_chars))
-            cut = cut if cut > 0 else max_chars - 1
-            chunks.append(sentence[:cut + 1].strip())
-            sentence = sentence[cut + 1:].strip()
-        if sentence:
-            chunks.append(sentence)
-    return chunks
-
-
-# ----------------------------------------------------------------------------- audio ↔ mel
+from . import alignment, audio, saving, text as text_frontend
+from .text import TextError
 
 SAMPLE_RATE = 16000
-#: STFT: 50 ms window (800 samples), 12.5 ms hop (200 samples), FFT 1024; 80 mel bands 55–7600 Hz.
-MEL = dict(n_fft=1024, hop_length=200, win_length=800, n_mels=80, fmin=55.0, fmax=7600.0)
-REF_DB, MIN_DB = 20.0, -100.0
+#: Milliseconds per frame: PocketSphinx's, so the aligned durations count vocoder frames directly.
+FRAME_PERIOD_MS = 10.0
+MCEP_ORDER = 39
+#: Feature layout per frame: mel-cepstrum c0…c39, log F0 (Hz, interpolated through unvoiced frames),
+#: voicing (0/1) and WORLD's band aperiodicity (one band at 16 kHz).
+N_MCEP = MCEP_ORDER + 1
+LF0, VUV = N_MCEP, N_MCEP + 1
+N_FEATURES = N_MCEP + 3
 
 
-def mel_spectrogram(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Normalised log-mel spectrogram, the model's target.
+def feature_cache() -> Path:
+    """Where :func:`prepare_corpus` caches alignments and features: ``$COURSE_BUILD_DIR/tts`` (default ``build/tts``)."""
+    return Path(os.environ.get("COURSE_BUILD_DIR", Path(__file__).resolve().parents[1] / "build")) / "tts"
 
-    Magnitude mel spectrogram (:data:`MEL`) → dB → shifted by :data:`REF_DB` and scaled
-    from [:data:`MIN_DB`, 0] dB to [0, 1] (Tacotron's normalisation, keithito/tacotron).
+
+# ----------------------------------------------------------------------------- features
+
+
+def acoustic_features(waveform, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """WORLD features every 10 ms: what the duration model predicts and :func:`features_to_waveform` speaks.
 
     Parameters
     ----------
     waveform : np.ndarray, float, shape (n_samples,)
+        Mono speech; resampled to 16 kHz.
     sample_rate : int
-        Must be :data:`SAMPLE_RATE` (resample first).
+        Hz.
 
     Returns
     -------
-    np.ndarray, float32, shape (n_frames, 80)
-        Time-major, values in [0, 1].
-    """
-    import librosa
-
-    if sample_rate != SAMPLE_RATE:
-        raise ValueError(f"expected {SAMPLE_RATE} Hz audio, got {sample_rate} Hz (resample first)")
-    mel = librosa.feature.melspectrogram(y=np.asarray(waveform, np.float32), sr=sample_rate, power=1.0, **MEL)
-    db = 20 * np.log10(np.maximum(mel, 1e-5)) - REF_DB
-    return np.clip((db - MIN_DB) / -MIN_DB, 0, 1).T.astype(np.float32)
-
-
-def mel_to_waveform(mel: np.ndarray, n_iter: int = 60, power: float = 1.5, seed: int = 0) -> np.ndarray:
-    """Waveform from a normalised mel spectrogram: undo :func:`mel_spectrogram`'s scaling, then Griffin-Lim.
-
-    Parameters
-    ----------
-    mel : np.ndarray, float, shape (n_frames, 80)
-        As :func:`mel_spectrogram` returns (or the model predicts).
-    n_iter : int
-        Griffin-Lim iterations.
-    power : float
-        Magnitudes are raised to this power before phase reconstruction, which
-        reduces artefacts (1.5 in Tacotron).
-    seed : int
-        Seed of the random initial phase, so the same mel spectrogram always gives the same
-        waveform and the scores repeat.
-
-    Returns
-    -------
-    np.ndarray, float32, shape (n_samples,)
-        At :data:`SAMPLE_RATE` (:func:`course_utils.audio.griffin_lim`).
-    """
-    db = np.clip(np.asarray(mel, np.float32), 0, 1).T * -MIN_DB + MIN_DB + REF_DB
-    magnitude = np.power(10.0, db / 20.0) ** power
-    return audio.griffin_lim(magnitude, SAMPLE_RATE, MEL["n_fft"], MEL["hop_length"], win_length=MEL["win_length"],
-                             fmin=MEL["fmin"], fmax=MEL["fmax"], power=1.0, n_iter=n_iter, seed=seed)
-
-
-def prepare_utterance(waveform: np.ndarray, sample_rate: int, top_db: float = 35.0) -> np.ndarray:
-    """Check and resample to 16 kHz (:func:`course_utils.audio.check_waveform`), trim leading/trailing silence.
+    np.ndarray, float32, shape (n_samples // 160 + 1, :data:`N_FEATURES`)
+        Mel-cepstrum (α 0.42), log F0 (linearly interpolated where unvoiced), voicing, band aperiodicity (dB).
 
     Raises
     ------
     course_utils.audio.AudioError
-        Not a mono float waveform, empty or non-finite.
+        Not a mono, finite waveform.
     """
-    y = audio.check_waveform(waveform, sample_rate, name="recording", target_rate=SAMPLE_RATE)
-    y = audio.trim_silence(y, top_db=top_db, frame_length=800, hop_length=200)
-    return y
+    y = audio.check_waveform(waveform, sample_rate, name="recording", target_rate=SAMPLE_RATE, dtype=np.float64)
+    w = audio.world_features(y, SAMPLE_RATE, order=MCEP_ORDER, frame_period=FRAME_PERIOD_MS)
+    voiced = w.f0 > 0
+    lf0 = np.zeros_like(w.f0)
+    if voiced.any():
+        idx = np.arange(len(w.f0))
+        lf0 = np.interp(idx, idx[voiced], np.log(w.f0[voiced]))
+    else:
+        lf0[:] = np.log(200.0)
+    return np.concatenate([w.mcep, lf0[:, None], voiced[:, None], w.bap], axis=1).astype(np.float32)
 
 
-# ----------------------------------------------------------------------------- model
-
-
-def build_tts(**hp) -> tacotron.Tacotron:
-    """A new Tacotron-style model for this module's character set (:data:`SYMBOLS`), built and ready to train.
+def features_to_waveform(features: np.ndarray) -> np.ndarray:
+    """Speak :func:`acoustic_features`-style frames with the WORLD vocoder.
 
     Parameters
     ----------
-    **hp
-        Overrides of :data:`course_utils.models.tacotron.DEFAULT_HPARAMS` (``reduction``, LSTM sizes…)
-        and ``ga_weight``.
+    features : np.ndarray, float, shape (n_frames, :data:`N_FEATURES`)
+        Voicing is read as voiced above 0.5.
 
     Returns
     -------
-    course_utils.models.tacotron.Tacotron
+    np.ndarray, float32, shape (n_frames · 160,)
+        16 kHz.
     """
-    return tacotron.build_tacotron(len(SYMBOLS), **hp)
+    f = np.asarray(features, np.float64)
+    f0 = np.where(f[:, VUV] > 0.5, np.exp(np.clip(f[:, LF0], np.log(40), np.log(800))), 0.0)
+    w = audio.WorldFeatures(f0=f0, mcep=f[:, :N_MCEP], bap=f[:, VUV + 1:], sample_rate=SAMPLE_RATE, fft_size=1024,
+                            frame_period=FRAME_PERIOD_MS)
+    return audio.world_synthesize(w)
 
 
-# ----------------------------------------------------------------------------- data and training
+# ----------------------------------------------------------------------------- corpus
 
 
-def holdout_split(ids, n_test: int = 10):
-    """Hold out the last ``n_test`` utterances (sorted ids), e.g. ``arctic_a0241``–``a0250`` of the mirror.
+def holdout_split(ids):
+    """Held-out sentences by a rule on the ids: every tenth ARCTIC ``a`` prompt (``arctic_a0010``, ``a0020``…).
+
+    The rule does not depend on which files exist, so the test set of the full download (113 a-prompts →
+    the 56 of them that end in 0, here 50 in the mirror) contains the mirror's.
 
     Returns
     -------
     train_ids, test_ids : list of str
-    """
-    ids = sorted(ids)
-    if len(ids) <= n_test:
-        raise ValueError(f"need more than {n_test} utterances to hold out {n_test}, got {len(ids)}")
-    return ids[:-n_test], ids[-n_test:]
-
-
-def make_batch_arrays(texts, waveforms, sample_rate: int, reduction: int):
-    """Padded training arrays from texts and waveforms (one fixed shape, so training traces once).
-
-    Returns
-    -------
-    text_ids : np.ndarray, int32, (n, N)
-    dec_inputs : np.ndarray, float32, (n, steps, 80)
-        Teacher forcing: the last true frame of the previous decoder step.
-    mels : np.ndarray, float32, (n, steps·r, 80)
-    mel_len : np.ndarray, int32, (n,)
-    """
-    ids = [text_to_ids(t) for t in texts]
-    mels = [mel_spectrogram(prepare_utterance(y, sample_rate)) for y in waveforms]
-    n_text = max(len(i) for i in ids)
-    n_frames = int(np.ceil(max(len(m) for m in mels) / reduction) * reduction)
-    text_arr = np.zeros((len(ids), n_text), np.int32)
-    mel_arr = np.zeros((len(ids), n_frames, mels[0].shape[1]), np.float32)
-    for i, (t, m) in enumerate(zip(ids, mels)):
-        text_arr[i, :len(t)] = t
-        mel_arr[i, :len(m)] = m
-    dec_in = np.concatenate([np.zeros_like(mel_arr[:, :1]), mel_arr[:, reduction - 1:-1:reduction]], axis=1)
-    return text_arr, dec_in, mel_arr, np.array([len(m) for m in mels], np.int32)
-
-
-def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 100, batch_size: int = 16,
-              learning_rate: float = 1e-3, model=None, seed: int = 0, minutes: float | None = None,
-              checkpoint=None, verbose: int = 1, decay_epochs: int | None = None, **hp):
-    """Train the TTS model with teacher forcing (Adam, learning rate decayed ×0.1 over ``decay_epochs``).
-
-    Parameters
-    ----------
-    texts : sequence of str
-    waveforms : sequence of np.ndarray, float32, (n_samples,)
-        The recordings of ``texts`` (silence is trimmed here).
-    sample_rate : int
-    epochs, batch_size : int
-    learning_rate : float
-    model : keras.Model, optional
-        Continue training this model (e.g. the shipped weights); default: :func:`build_tts` with ``**hp``.
-    seed : int
-    minutes : float, optional
-        Stop after the first epoch that ends past this wall time.
-    checkpoint : callable, optional
-        ``checkpoint(model, epoch)`` after every epoch.
-    verbose : int
-    decay_epochs : int, optional
-        Epochs over which the learning rate falls to a tenth (exponentially); default ``epochs``.
-        A longer schedule than ``epochs`` replays a run that was stopped early, as in
-        :data:`TRAINING_STAGES`.
-    **hp
-        Passed to :func:`build_tts`.
-
-    Returns
-    -------
-    model : keras.Model
-    history : dict of list of float
-        Per-epoch losses (``loss``, ``mel``, ``post``, ``stop``, ``guided``).
-    seconds : float
+        Sorted.
 
     Raises
     ------
     ValueError
-        ``texts`` and ``waveforms`` of different lengths, or nothing to train on.
-    TextError
-        A text with characters the model cannot read.
+        Nothing left to train on, or nothing held out.
     """
-    import keras
-
-    if len(texts) != len(waveforms) or not len(texts):
-        raise ValueError(f"need as many texts as waveforms (got {len(texts)} and {len(waveforms)})")
-    keras.utils.set_random_seed(seed)
-    model = model if model is not None else build_tts(**hp)
-    text_ids, dec_in, mels, mel_len = make_batch_arrays(texts, waveforms, sample_rate, model.r)
-    steps = (decay_epochs or epochs) * int(np.ceil(len(texts) / batch_size))
-    schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, steps, 0.1)
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
-
-    def one_epoch(epoch):
-        return model.fit((text_ids, dec_in), (mels, mel_len), batch_size=batch_size, epochs=1, shuffle=True,
-                         verbose=0).history
-
-    history, seconds = training.fit_epochs(one_epoch, epochs, minutes=minutes, verbose=verbose,
-                                           checkpoint=None if checkpoint is None else lambda e: checkpoint(model, e))
-    return model, history, seconds
+    test = sorted(i for i in ids if re.fullmatch(r"arctic_a\d{3}0", i))
+    train = sorted(i for i in ids if i not in set(test))
+    if not train or not test:
+        raise ValueError(f"need both training and held-out ids (got {len(train)} and {len(test)})")
+    return train, test
 
 
-#: How the shipped weights were trained; ``scripts/train_synthesis.py tts`` and the notebook's
-#: ``RETRAIN = True`` replay it with :func:`train_stages`. Each stage continues the previous one with
-#: a fresh Adam optimiser and its own learning rate, decayed ×0.1 over ``decay_epochs``. The stages
-#: were run under wall-clock budgets that ended them early, hence ``epochs`` < ``decay_epochs``.
-TRAINING_STAGES = (
-    dict(epochs=75, decay_epochs=100, batch_size=32, learning_rate=1e-3),
-)
+class Utterance(NamedTuple):
+    """One aligned training utterance: tokens, their frames, and the WORLD features of those frames."""
+
+    tokens: list
+    durations: np.ndarray
+    features: np.ndarray
 
 
-def train_stages(texts, waveforms, stages=TRAINING_STAGES, sample_rate: int = SAMPLE_RATE, model=None,
-                 seed: int = 0, checkpoint=None, verbose: int = 1):
-    """Train through several :func:`train_tts` stages, each continuing the last (stage ``i`` is seeded ``seed + i``).
+def _prepare_one(args):
+    uid, txt, y, sr = args
+    try:
+        al = alignment.align(y, sr, txt)
+    except (alignment.AlignmentError, TextError, RuntimeError) as err:
+        return uid, None, f"{type(err).__name__}: {err}"
+    feats = acoustic_features(y, sr)[al.first_frame:]
+    n = int(al.durations.sum())
+    durations = al.durations.copy()
+    if len(feats) < n:  # the recording ends before the last token: shorten the end mark
+        durations[-1] -= n - len(feats)
+        if durations[-1] < 0:
+            return uid, None, "alignment longer than the recording"
+    return uid, Utterance(al.tokens, durations, feats[:int(durations.sum())]), None
+
+
+def prepare_corpus(ids, texts, waveforms, sample_rate: int, cache: Path | None = None, n_jobs: int = 2,
+                   progress: bool = True):
+    """Align every utterance and analyse its WORLD features, cached (``build/tts/<hash>.npz``).
 
     Parameters
     ----------
-    texts, waveforms, sample_rate
-        As :func:`train_tts`.
-    stages : sequence of dict
-        Keyword arguments of :func:`train_tts` per stage (``epochs``, ``decay_epochs``,
-        ``batch_size``, ``learning_rate``, ``minutes``…); default :data:`TRAINING_STAGES`.
-    model : keras.Model, optional
-        Continue this model; default a new :func:`build_tts`.
-    seed : int
-    checkpoint : callable, optional
-        ``checkpoint(model, stages_done)`` after every epoch, ``stages_done`` being the stages
-        so far with the current one's ``epochs`` set to the epochs it has run.
-    verbose : int
+    ids, texts, waveforms : sequences of the same length
+        As :func:`course_utils.data.load_arctic` returns them.
+    sample_rate : int
+    cache : path, optional
+        Folder of the cache (default :func:`feature_cache`); one file per utterance id and text.
+    n_jobs : int
+        Processes (joblib).
+    progress : bool
+        A progress bar (tqdm).
 
     Returns
     -------
-    model : keras.Model
-    history : dict of list of float
-        Per-epoch losses over all stages.
-    seconds : float
+    corpus : dict of str to Utterance
+        The utterances that aligned.
+    failed : dict of str to str
+        Utterance id → why it did not align (reported, never dropped silently).
     """
-    history, done, seconds = {}, [], 0.0
-    for i, stage in enumerate(stages):
-        def on_epoch(m, epoch, stage=stage):
-            if checkpoint is not None:
-                checkpoint(m, done + [dict(stage, epochs=epoch + 1)])
+    import hashlib
 
-        model, hist, sec = train_tts(texts, waveforms, sample_rate, model=model, seed=seed + i,
-                                     checkpoint=on_epoch, verbose=verbose, **stage)
-        done.append(dict(stage, epochs=len(hist.get("loss", []))))
-        for key, values in hist.items():
-            history.setdefault(key, []).extend(values)
-        seconds += sec
-    return model, history, seconds
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    folder = Path(cache) if cache is not None else feature_cache()
+    folder.mkdir(parents=True, exist_ok=True)
+    corpus, failed, todo = {}, {}, []
+    for uid, txt, y in zip(ids, texts, waveforms):
+        key = hashlib.sha1(f"{uid}|{txt}|{len(y)}|{float(np.sum(np.abs(y))):.4f}".encode()).hexdigest()[:12]
+        path = folder / f"{uid}-{key}.npz"
+        if path.exists():
+            with np.load(path, allow_pickle=False) as z:
+                if "error" in z:
+                    failed[uid] = str(z["error"])
+                else:
+                    corpus[uid] = Utterance(list(z["tokens"]), z["durations"], z["features"])
+        else:
+            todo.append((uid, txt, y, path))
+    if todo:
+        jobs = (delayed(_prepare_one)((uid, txt, y, sample_rate)) for uid, txt, y, _ in todo)
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        for (uid, _, _, path), (_, utt, err) in tqdm(zip(todo, results), total=len(todo), disable=not progress,
+                                                    desc="aligning + WORLD analysis"):
+            tmp = path.with_suffix(".tmp.npz")
+            if utt is None:
+                failed[uid] = err
+                np.savez(tmp, error=np.array(err))
+            else:
+                corpus[uid] = utt
+                np.savez(tmp, tokens=np.array(utt.tokens), durations=utt.durations, features=utt.features)
+            os.replace(tmp, path)
+    return corpus, failed
 
 
-# ----------------------------------------------------------------------------- weights and inference
+# ----------------------------------------------------------------------------- training
 
 
-def weights_path(name: str = "tts_slt", folder=None) -> Path:
-    """``<folder>/<name>.npz`` (float16 weights); the hyper-parameters are in ``<name>.json`` beside it."""
+def feature_statistics(corpus: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of every feature over all frames (voicing left as 0/1: mean 0, std 1)."""
+    frames = np.concatenate([u.features for u in corpus.values()])
+    mean, std = frames.mean(0), frames.std(0) + 1e-5
+    mean[VUV], std[VUV] = 0.0, 1.0
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+def frame_inputs(durations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The length regulator's indices: the phone of each frame, and (position in phone, log(1 + length)).
+
+    Parameters
+    ----------
+    durations : np.ndarray, int, shape (n_phones,)
+
+    Returns
+    -------
+    frame_phone : np.ndarray, int32, shape (durations.sum(),)
+    frame_position : np.ndarray, float32, shape (durations.sum(), 2)
+    """
+    d = np.asarray(durations, np.int64)
+    frame_phone = np.repeat(np.arange(len(d)), d).astype(np.int32)
+    starts = np.repeat(np.cumsum(d) - d, d)
+    inside = (np.arange(int(d.sum())) - starts + 0.5) / np.maximum(np.repeat(d, d), 1)
+    return frame_phone, np.stack([inside, np.log1p(np.repeat(d, d)) / 3.0], axis=1).astype(np.float32)
+
+
+def make_batches(corpus: dict, ids, mean, std, batch_frames: int = 6000, seed: int = 0):
+    """Padded batches of similar-length utterances (about ``batch_frames`` frames each), shuffled.
+
+    Returns
+    -------
+    list of tuple
+        ``(phones, frame_phone, frame_position, targets, log_durations, frame_mask, phone_mask)`` per batch.
+    """
+    ids = sorted(ids, key=lambda i: len(corpus[i].features))
+    groups, current = [], []
+    for uid in ids:
+        if current and (len(current) + 1) * len(corpus[uid].features) > batch_frames:
+            groups.append(current)
+            current = []
+        current.append(uid)
+    groups.append(current)
+    batches = []
+    for group in groups:
+        n_ph = int(np.ceil(max(len(corpus[i].tokens) for i in group) / 16) * 16)
+        n_fr = int(np.ceil(max(len(corpus[i].features) for i in group) / 64) * 64)
+        b = len(group)
+        phones = np.zeros((b, n_ph), np.int32)
+        frame_phone = np.zeros((b, n_fr), np.int32)
+        position = np.zeros((b, n_fr, 2), np.float32)
+        targets = np.zeros((b, n_fr, N_FEATURES), np.float32)
+        logd = np.zeros((b, n_ph), np.float32)
+        fmask = np.zeros((b, n_fr), np.float32)
+        pmask = np.zeros((b, n_ph), np.float32)
+        for k, uid in enumerate(group):
+            u = corpus[uid]
+            n, m = len(u.tokens), len(u.features)
+            phones[k, :n] = text_frontend.token_ids(u.tokens)
+            fp, pos = frame_inputs(u.durations)
+            frame_phone[k, :m], position[k, :m] = fp, pos
+            targets[k, :m] = (u.features - mean) / std
+            logd[k, :n] = np.log1p(u.durations)
+            fmask[k, :m], pmask[k, :n] = 1, 1
+        batches.append((phones, frame_phone, position, targets, logd, fmask, pmask))
+    np.random.default_rng(seed).shuffle(batches)
+    return batches
+
+
+def losses(model, batch, training: bool = False) -> dict:
+    """The training objective: L1 on normalised features (before and after the postnet), voicing
+    cross-entropy, and the squared error of log(1 + duration).
+
+    Returns
+    -------
+    dict of scalar tensors
+        ``loss`` (their sum), ``features``, ``voicing``, ``duration``.
+    """
+    from keras import ops
+
+    phones, frame_phone, position, targets, logd, fmask, pmask = batch
+    y, y_post, logd_hat = model((phones, frame_phone, position), training=training)
+    cont = np.ones(N_FEATURES, np.float32)
+    cont[VUV] = 0.0
+    n_frames = ops.sum(fmask) + 1e-6
+    l1 = sum(ops.sum(ops.abs(o - targets) * cont * fmask[..., None]) for o in (y, y_post)) / (n_frames * (N_FEATURES - 1))
+    bce = sum(ops.sum(ops.binary_crossentropy(targets[..., VUV], o[..., VUV], from_logits=True) * fmask)
+              for o in (y, y_post)) / n_frames
+    dur = ops.sum(ops.square(logd_hat - logd) * pmask) / (ops.sum(pmask) + 1e-6)
+    return {"loss": l1 + 0.2 * bce + dur, "features": l1 / 2, "voicing": bce / 2, "duration": dur}
+
+
+#: The shipped voice's recipe (``scripts/train_synthesis.py tts`` replays it; the notebook's RETRAIN too).
+TRAINING = dict(epochs=50, batch_frames=6000, learning_rate=1e-3, final_learning_rate=1e-4, minutes=140.0)
+
+
+def train(corpus: dict, train_ids, epochs: int = TRAINING["epochs"], batch_frames: int = TRAINING["batch_frames"],
+          learning_rate: float = TRAINING["learning_rate"], final_learning_rate: float = TRAINING["final_learning_rate"],
+          minutes: float | None = TRAINING["minutes"], model=None, stats=None, start_epoch: int = 0,
+          checkpoint=None, seed: int = 0, verbose: bool = True, **hp):
+    """Train a :class:`~course_utils.models.fastspeech.DurationTTS` on aligned utterances.
+
+    Adam with the learning rate decayed exponentially from ``learning_rate`` to ``final_learning_rate``
+    over ``epochs``; one pass over the batches of :func:`make_batches` per epoch.
+
+    Parameters
+    ----------
+    corpus : dict of str to Utterance
+        From :func:`prepare_corpus`.
+    train_ids : sequence of str
+    epochs, batch_frames : int
+    learning_rate, final_learning_rate : float
+    minutes : float, optional
+        Stop after the epoch that ends past this wall time.
+    model : DurationTTS, optional
+        Continue training it (with ``stats`` and ``start_epoch``, as :func:`load` returns them).
+    stats : tuple of np.ndarray, optional
+        Feature mean and std (default: :func:`feature_statistics` of the training utterances).
+    start_epoch : int
+        Epochs already trained (resuming: the schedule continues from there).
+    checkpoint : callable, optional
+        ``checkpoint(model, stats, epochs_done, history)`` after every epoch.
+    seed : int
+    verbose : bool
+    **hp
+        Overrides of :data:`course_utils.models.fastspeech.DEFAULT_HPARAMS`.
+
+    Returns
+    -------
+    model : DurationTTS
+    stats : (mean, std)
+    history : dict of list of float
+        Per-epoch means of each loss, and ``seconds``.
+
+    Raises
+    ------
+    ValueError
+        No training utterances in ``corpus``.
+    """
+    import keras
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    from .models import fastspeech
+
+    train_ids = [i for i in train_ids if i in corpus]
+    if not train_ids:
+        raise ValueError("no aligned training utterances")
+    keras.utils.set_random_seed(seed)
+    stats = stats if stats is not None else feature_statistics({i: corpus[i] for i in train_ids})
+    model = model if model is not None else fastspeech.build_duration_tts(len(text_frontend.SYMBOLS), N_FEATURES, **hp)
+    optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
+
+    @tf.function(reduce_retracing=True)
+    def step(*batch):
+        with tf.GradientTape() as tape:
+            out = losses(model, batch, training=True)
+        grads = tape.gradient(out["loss"], model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return out
+
+    history: dict = {"seconds": []}
+    start = time.perf_counter()
+    for epoch in range(start_epoch, epochs):
+        optimizer.learning_rate.assign(learning_rate * (final_learning_rate / learning_rate) ** (epoch / max(1, epochs - 1)))
+        batches = make_batches(corpus, train_ids, *stats, batch_frames=batch_frames, seed=seed + epoch)
+        sums: dict = {}
+        for batch in tqdm(batches, desc=f"epoch {epoch + 1}/{epochs}", disable=not verbose, leave=False):
+            for k, v in step(*batch).items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+        for k, v in sums.items():
+            history.setdefault(k, []).append(v / len(batches))
+        history["seconds"].append(time.perf_counter() - start)
+        if verbose:
+            print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(f"{k} {v[-1]:.4f}" for k, v in history.items()
+                                                            if k != "seconds") + f" ({history['seconds'][-1]:.0f} s)",
+                  flush=True)
+        if checkpoint is not None:
+            checkpoint(model, stats, epoch + 1, history)
+        if minutes is not None and time.perf_counter() - start > 60 * minutes:
+            break
+    return model, stats, history
+
+
+# ----------------------------------------------------------------------------- weights
+
+
+def weights_path(name: str = "tts_duration_slt", folder=None) -> Path:
+    """``<folder>/<name>.npz`` (float16 weights, :data:`course_utils.saving.WEIGHTS_DIR` by default)."""
     return (Path(folder) if folder is not None else saving.WEIGHTS_DIR) / f"{name}.npz"
 
 
-def save_tts(model, info: dict | None = None, folder=None, name: str = "tts_slt") -> Path:
-    """Save the model's weights as float16 and its hyper-parameters (:func:`course_utils.saving.save_weights`).
-
-    Both files are replaced atomically, so a training run stopped mid-checkpoint leaves the previous
-    checkpoint readable.
-
-    Parameters
-    ----------
-    model : course_utils.models.tacotron.Tacotron
-        From :func:`build_tts` / :func:`train_tts`.
-    info : dict, optional
-        JSON-serialisable facts worth recording (epochs, training stages…).
-    folder : path, optional
-        Default: :data:`course_utils.saving.WEIGHTS_DIR`.
-    name : str
-
-    Returns
-    -------
-    pathlib.Path
-        The weights file (see :func:`weights_path`).
-    """
-    config = dict(info or {}, hparams=model.hp, ga_weight=model.ga_weight)
+def save(model, stats, info: dict | None = None, folder=None, name: str = "tts_duration_slt") -> Path:
+    """Save weights (float16), hyper-parameters and feature statistics, atomically (:func:`course_utils.saving.save_weights`)."""
+    config = dict(info or {}, hparams=model.hp, mean=[float(v) for v in stats[0]], std=[float(v) for v in stats[1]])
     return saving.save_weights(model, weights_path(name, folder), config)
 
 
 _LOADED: dict = {}
 
 
-def load_tts(name: str = "tts_slt", folder=None):
-    """Load a model saved by :func:`save_tts` (the shipped ``slt`` voice by default).
+def load(name: str = "tts_duration_slt", folder=None):
+    """Load a voice saved by :func:`save` (the shipped slt voice by default), cached.
 
     Returns
     -------
-    model : course_utils.models.tacotron.Tacotron
+    model : DurationTTS
+    stats : (mean, std), np.ndarray float32
     info : dict
 
     Raises
     ------
     FileNotFoundError
         No such weights (the message says how to train them).
-    ValueError
-        The weights file does not match the architecture in ``<name>.json`` (the message names the file).
     """
+    from .models import fastspeech
+
     key = (name, str(folder))
-    if key in _LOADED:
-        return _LOADED[key]
-    path = weights_path(name, folder)
-    info = saving.read_config(path)
-    if info is None:
-        raise FileNotFoundError(f"{path.with_suffix('.json')}: no TTS weights '{name}' — train them with "
-                                "`python scripts/train_synthesis.py tts`")
-    model = build_tts(ga_weight=info.get("ga_weight", 1.0), **info["hparams"])
-    saving.load_weights(model, path)
-    _LOADED[key] = (model, info)
-    return model, info
+    if key not in _LOADED:
+        path = weights_path(name, folder)
+        info = saving.read_config(path)
+        if info is None:
+            raise FileNotFoundError(f"{path.with_suffix('.json')}: no TTS voice '{name}' — train it with "
+                                    "`python scripts/train_synthesis.py tts`")
+        hp = dict(info["hparams"])
+        model = fastspeech.build_duration_tts(hp.pop("n_symbols"), hp.pop("n_features"), **hp)
+        saving.load_weights(model, path)
+        stats = (np.array(info["mean"], np.float32), np.array(info["std"], np.float32))
+        _LOADED[key] = (model, stats, info)
+    return _LOADED[key]
 
 
-def teacher_forced_l1(model, texts, waveforms, sample_rate: int, mean_frame: np.ndarray) -> dict:
-    """How far the model is from converged: held-out mel L1 with teacher forcing, next to the mean frame's.
-
-    The decoder is fed the true previous frames (as in training), so this isolates what
-    the model has learned from what autoregressive decoding adds. A model that has not
-    yet learned to use the text predicts roughly the average frame: its L1 then sits just
-    below the ``mean_frame`` baseline.
-
-    Parameters
-    ----------
-    model : keras.Model
-    texts : sequence of str
-    waveforms : sequence of np.ndarray, float32
-        The real recordings of ``texts``.
-    sample_rate : int
-    mean_frame : np.ndarray, float32, shape (80,)
-        The average normalised mel frame of the *training* recordings (the baseline predictor).
-
-    Returns
-    -------
-    dict
-        ``model`` (L1 after the postnet) and ``mean_frame`` (L1 of always predicting
-        ``mean_frame``): mean absolute error per mel bin and frame, normalised units in [0, 1].
-        Waveforms at other rates are resampled to :data:`SAMPLE_RATE` first.
-
-    Raises
-    ------
-    TextError
-        A text the model cannot read (as :func:`normalize_text`).
-    """
-    text_ids, dec_in, mels, mel_len = make_batch_arrays(texts, waveforms, sample_rate, model.r)
-    _, mel_post, _, _ = model((text_ids, dec_in), training=False)
-    valid = (np.arange(mels.shape[1])[None, :] < mel_len[:, None])[..., None]
-    n = valid.sum() * mels.shape[2]
-    return {"model": float(np.sum(np.abs(np.asarray(mel_post) - mels) * valid) / n),
-            "mean_frame": float(np.sum(np.abs(np.asarray(mean_frame)[None, None] - mels) * valid) / n)}
+# ----------------------------------------------------------------------------- synthesis
 
 
-def synthesize_mel(model, text: str, max_steps: int | None = None, seed: int = 0):
-    """Text → mel spectrogram with the model's autoregressive decoder, cut at the stop token.
-
-    If the stop token never fires, decoding is cut two steps after the attention
-    first reaches the end-of-sentence symbol (or at ``max_steps``).
+def predict_durations(model, tokens, pace: float = 1.0) -> np.ndarray:
+    """Frames per token predicted by the duration model (phones at least 1 frame; pauses may be 0).
 
     Parameters
     ----------
-    model : keras.Model
-    text : str
-        At most :data:`MAX_CHARS` characters after normalisation.
-    max_steps : int, optional
-        Decoder steps allowed (default: 3 per character + 10).
-    seed : int
-        Seed of the prenet's dropout (kept on at inference).
+    model : DurationTTS
+    tokens : list of str
+        From :func:`course_utils.text.phonemize`.
+    pace : float
+        Speaking-rate factor (2.0: twice as fast).
 
     Returns
     -------
-    mel : np.ndarray, float32, (n_frames, 80)
-        After the postnet.
-    alignment : np.ndarray, float32, (n_steps, n_characters)
-
-    Raises
-    ------
-    TextError
-        As :func:`normalize_text`, or text longer than :data:`MAX_CHARS`.
+    np.ndarray, int32, shape (len(tokens),)
     """
-    import keras
-
-    ids = text_to_ids(text)
-    if len(ids) - 1 > MAX_CHARS:
-        raise TextError(f"text has {len(ids) - 1} characters; at most {MAX_CHARS} per pass (use synthesize)")
-    keras.utils.set_random_seed(seed)
-    max_steps = max_steps or 3 * len(ids) + 10
-    _, mel, stop, align = model.infer(ids[None], max_steps)
-    stop, align = np.asarray(stop)[0], np.asarray(align)[0]
-    above = np.where(1 / (1 + np.exp(-stop)) > 0.5)[0]
-    at_end = np.where(np.argmax(align, axis=1) == align.shape[1] - 1)[0]  # attention on the end symbol
-    if len(above):
-        n_steps = int(above[0]) + 1
-    elif len(at_end):  # the stop token never fired: stop shortly after attention reached the end
-        n_steps = min(max_steps, int(at_end[0]) + 3)
-    else:
-        n_steps = max_steps
-    return np.asarray(mel)[0, :n_steps * model.r], align[:n_steps]
+    ids = text_frontend.token_ids(tokens)[None]
+    _, logd = model.encode(ids, training=False)
+    d = np.round(np.expm1(np.maximum(np.asarray(logd)[0], 0)) / pace).astype(np.int32)
+    is_phone = np.isin(tokens, text_frontend.PHONES)
+    return np.where(is_phone, np.maximum(d, 1), np.maximum(d, 0)).astype(np.int32)
 
 
-def synthesize(text: str, model=None, n_iter: int = 60) -> tuple[np.ndarray, int]:
-    """Speak ``text`` with the shipped voice (CMU ARCTIC slt): Tacotron-style model + Griffin-Lim.
+def synthesize_features(tokens, model=None, stats=None, durations=None, pace: float = 1.0) -> np.ndarray:
+    """Phoneme tokens → WORLD feature frames (denormalised), with predicted (or given) durations.
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n_frames, :data:`N_FEATURES`)
+        Voicing as a probability.
+    """
+    if model is None:
+        model, stats, _ = load()
+    d = predict_durations(model, tokens, pace) if durations is None else np.asarray(durations, np.int32)
+    frame_phone, position = frame_inputs(d)
+    if len(frame_phone) == 0:
+        return np.zeros((0, N_FEATURES), np.float32)
+    ids = text_frontend.token_ids(tokens)[None]
+    h, _ = model.encode(ids, training=False)
+    _, y = model.decode(h, frame_phone[None], position[None], training=False)
+    y = np.asarray(y)[0]
+    out = y * stats[1] + stats[0]
+    out[:, VUV] = 1 / (1 + np.exp(-y[:, VUV]))
+    return out.astype(np.float32)
+
+
+def synthesize(text: str, model=None, stats=None, pace: float = 1.0) -> tuple[np.ndarray, int]:
+    """Speak English text with the course's voice (CMU ARCTIC slt): phonemes → duration model → WORLD.
 
     Parameters
     ----------
     text : str
-        English text. Letters, spaces and ``' . , ? ! -`` are spoken (accents are
-        stripped, ``; :`` read as commas, quotes and brackets dropped). Text longer
-        than :data:`MAX_CHARS` characters is split at sentence ends, commas or spaces
-        and the parts joined with 0.2 s pauses.
-    model : keras.Model, optional
-        Default: the shipped weights (:func:`load_tts`).
-    n_iter : int
-        Griffin-Lim iterations.
+        Any English text: numbers, abbreviations and punctuation are normalised
+        (:func:`course_utils.text.normalize_text`), words outside the dictionary get eSpeak NG's
+        pronunciation, and long text is spoken one sentence (at most 40 words) at a time.
+    model, stats : optional
+        A voice from :func:`load` or :func:`train` (default: the shipped one).
+    pace : float
+        Speaking rate factor.
 
     Returns
     -------
@@ -538,17 +515,31 @@ def synthesize(text: str, model=None, n_iter: int = 60) -> tuple[np.ndarray, int
 
     Raises
     ------
-    TextError
-        Empty text, digits or characters without a symbol (listed in the message).
+    course_utils.text.TextError
+        Empty text, only punctuation, emoji or non-Latin script (named in the message).
+
+    Examples
+    --------
+    >>> y, sr = synthesize("Call 911 in 2024.")  # doctest: +SKIP
     """
-    model = model if model is not None else load_tts()[0]
-    pieces = []
-    for chunk in split_text(text):
-        mel, _ = synthesize_mel(model, chunk)
-        pieces += [mel_to_waveform(mel, n_iter=n_iter), np.zeros(SAMPLE_RATE // 5, np.float32)]
-    y = np.concatenate(pieces[:-1])
+    sentences = text_frontend.split_sentences(text)  # bad text fails here, before any weights are read
+    if model is None:
+        model, stats, _ = load()
+    pieces = [features_to_waveform(synthesize_features(text_frontend.phonemize(s), model, stats, pace=pace))
+              for s in sentences]
+    y = np.concatenate(pieces)
     peak = float(np.max(np.abs(y))) if y.size else 0.0
     if peak == 0.0:
         warnings.warn("the model produced silence", RuntimeWarning)
-        return y, SAMPLE_RATE
+        return y.astype(np.float32), SAMPLE_RATE
     return (0.9 * y / peak).astype(np.float32), SAMPLE_RATE
+
+
+def phonemize(text: str) -> list[str]:
+    """The phoneme tokens :func:`synthesize` speaks (:func:`course_utils.text.phonemize`)."""
+    return text_frontend.phonemize(text)
+
+
+def align(waveform, sample_rate: int, text: str) -> alignment.Alignment:
+    """Forced alignment of a recording with its text (:func:`course_utils.alignment.align`)."""
+    return alignment.align(waveform, sample_rate, text)

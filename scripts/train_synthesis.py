@@ -4,13 +4,17 @@
         # -> course_utils/weights/cyclegan_horse2zebra_{a2b,b2a}.weights.h5 + .json
     python scripts/train_synthesis.py cyclegan --pair summer winter
         # -> course_utils/weights/cyclegan_summer2winter_{a2b,b2a}.weights.h5 + .json (the second pair)
-    python scripts/train_synthesis.py tts
-        # -> course_utils/weights/tts_slt.npz (float16) + .json: replays tts.TRAINING_STAGES from scratch
-    python scripts/train_synthesis.py tts --resume --epochs E --batch-size B --learning-rate LR --minutes M
+    python scripts/train_synthesis.py tts [--resume]
+        # -> course_utils/weights/tts_duration_slt.npz (float16) + .json: the duration model (tts.TRAINING);
+        #    aligns and analyses every slt utterance first (cached in build/tts/); --resume continues
+        #    from the last epoch's checkpoint
+    python scripts/train_synthesis.py tacotron
+        # -> course_utils/weights/tts_slt.npz (float16) + .json: replays tacotron_tts.TRAINING_STAGES from scratch
+    python scripts/train_synthesis.py tacotron --resume --epochs E --batch-size B --learning-rate LR --minutes M
         # one more stage on the weights in --out (how each stage after the first was run)
 
 Both use exactly the notebook's data split and training functions
-(:func:`course_utils.cyclegan.train_cyclegan`, :func:`course_utils.tts.train_stages`);
+(:func:`course_utils.cyclegan.train_cyclegan`, :func:`course_utils.tacotron_tts.train_stages`, :func:`course_utils.tts.train`);
 weights are written after every epoch, so a run stopped early still leaves
 usable weights. Set ``COURSE_DATA_DIR`` to the data mirror (or let the loaders download).
 """
@@ -46,8 +50,9 @@ def train_cyclegan(args) -> None:
                             checkpoint=checkpoint, **arch)
 
 
-def train_tts(args) -> None:
-    from course_utils import config, data, tts
+def train_tacotron(args) -> None:
+    from course_utils import config, data
+    from course_utils import tacotron_tts as tts
 
     seed = config.set_seed()
     speech = data.load_arctic(speakers=("slt",), sample_rate=tts.SAMPLE_RATE, seed=seed)
@@ -75,9 +80,41 @@ def train_tts(args) -> None:
     tts.train_stages(texts, waves, stages, model=model, seed=seed + len(done), checkpoint=checkpoint)
 
 
+def train_tts(args) -> None:
+    """The duration model: align + analyse every slt utterance (cached), then train; resumable."""
+    from course_utils import config, data, saving, tts
+
+    seed = config.set_seed()
+    speech = data.load_arctic(speakers=("slt",), sample_rate=tts.SAMPLE_RATE, seed=seed)
+    corpus, failed = tts.prepare_corpus(speech.ids, speech.texts, speech.waveforms["slt"], speech.sample_rate)
+    train_ids, test_ids = tts.holdout_split(speech.ids)
+    print(f"{len(corpus)} of {len(speech.ids)} utterances aligned ({len(failed)} failed); training on "
+          f"{sum(i in corpus for i in train_ids)}, holding out {len(test_ids)}", flush=True)
+    recipe = dict(tts.TRAINING, **{k: v for k, v in dict(epochs=args.epochs, minutes=args.minutes).items()
+                                   if v is not None})
+    model = stats = None
+    start_epoch = 0
+    info_path = tts.weights_path(folder=args.out)
+    if args.resume and saving.read_config(info_path) is not None:
+        model, stats, info = tts.load(folder=args.out)
+        start_epoch = info["epochs_trained"]
+        print(f"resuming after {start_epoch} epochs", flush=True)
+
+    def checkpoint(model, stats, epochs_done, history):
+        tts.save(model, stats, dict(epochs_trained=epochs_done, recipe={k: v for k, v in recipe.items()
+                                                                          if k != "minutes"},
+                                    failed_alignments=failed, last_losses={k: v[-1] for k, v in history.items()}),
+                 folder=args.out)
+
+    tts.train(corpus, train_ids, epochs=recipe["epochs"], batch_frames=recipe["batch_frames"],
+              learning_rate=recipe["learning_rate"], final_learning_rate=recipe["final_learning_rate"],
+              minutes=recipe["minutes"], model=model, stats=stats, start_epoch=start_epoch, checkpoint=checkpoint,
+              seed=seed)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["cyclegan", "tts"])
+    parser.add_argument("model", choices=["cyclegan", "tts", "tacotron"])
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--minutes", type=float, default=None,
@@ -88,11 +125,11 @@ def main(argv=None) -> int:
     parser.add_argument("--learning-rate", type=float, default=1e-3,
                         help="TTS with --epochs: initial learning rate (decayed ×0.1 over --epochs)")
     parser.add_argument("--resume", action="store_true",
-                        help="TTS with --epochs: continue training the weights in --out instead of starting afresh")
+                        help="tts: continue from the last checkpoint in --out; tacotron (with --epochs): one more stage")
     parser.add_argument("--out", default=None, help="weights folder (default course_utils/weights)")
     args = parser.parse_args(argv)
-    if args.resume and (args.model != "tts" or args.epochs is None):
-        parser.error("--resume continues TTS training for --epochs more epochs: give both")
+    if args.resume and args.model == "tacotron" and args.epochs is None:
+        parser.error("--resume continues Tacotron training for --epochs more epochs: give both")
     start = time.perf_counter()
     if args.model == "cyclegan":
         from course_utils.cyclegan import TRAINING
@@ -101,6 +138,8 @@ def main(argv=None) -> int:
         args.batch_size = args.batch_size or TRAINING["batch_size"]
         args.minutes = args.minutes if args.minutes is not None else TRAINING["minutes"]
         train_cyclegan(args)
+    elif args.model == "tacotron":
+        train_tacotron(args)
     else:
         train_tts(args)
     print(f"done in {(time.perf_counter() - start) / 60:.1f} min", flush=True)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from course_utils import (audio, cyclegan, data, digit_strings, face_swap, image_codec, images, metrics, processing,
-                          recognition, speech_codec, tts, voice_conversion)
+                          recognition, speech_codec, text, tts, voice_conversion)
 from course_utils.audio import AudioError
 from course_utils.bitstream import StreamError
 from course_utils.images import ImageError
-from course_utils.tts import TextError
+from course_utils.text import TextError
 
 
 def _unsure(x, training=False):
@@ -68,7 +68,8 @@ CASES = [
     ("tts: emoji", lambda: tts.synthesize("hello 😀 world"), TextError, "😀"),
     ("tts: non-Latin script", lambda: tts.synthesize("你好"), TextError, "你好"),
     ("tts: not a string", lambda: tts.synthesize(42), TextError, "str"),
-    ("tts: digits", lambda: tts.normalize_text("call 911"), TextError, "spell numbers"),
+    ("tts: 120,000 characters", lambda: tts.synthesize("a " * 60000), TextError, "at most 100,000"),
+    ("tts: Greek letter", lambda: text.normalize_text("Ω"), TextError, "no English reading"),
     # metrics and audio files
     ("pocketsphinx: stereo", lambda: metrics.transcribe_pocketsphinx(STEREO, 16000), AudioError, "mono"),
     ("stoi: NaN test signal", lambda: metrics.stoi(SPEECH, np.full_like(SPEECH, np.nan), 16000), AudioError, "test"),

@@ -1,4 +1,4 @@
-"""Notebook 05, part 2: Tacotron-style TTS (course_utils.models.tacotron, course_utils.tts).
+"""Notebook 05, part 2: Tacotron-style TTS (course_utils.models.tacotron, course_utils.tacotron_tts).
 
 Tiny models and generated inputs keep them fast; the shipped weights are loaded once.
 Training steps run eagerly (direct ``train_step`` calls), so no graph is traced.
@@ -10,7 +10,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from course_utils import exercises, tts  # noqa: E402
+from course_utils import exercises, tacotron_tts  # noqa: E402
 from course_utils.models import tacotron  # noqa: E402
 
 TINY_TTS = dict(embed_dim=8, enc_filters=8, enc_units=4, prenet_units=8, att_rnn_units=8, dec_rnn_units=8,
@@ -18,38 +18,38 @@ TINY_TTS = dict(embed_dim=8, enc_filters=8, enc_units=4, prenet_units=8, att_rnn
 
 
 def test_text_normalisation_and_bad_text():
-    assert tts.normalize_text("  Héllo;  WORLD! \"Quoted\" ") == "hello, world! quoted"
-    ids = tts.text_to_ids("ab")
-    assert ids.dtype == np.int32 and ids[-1] == tts.SYMBOL_ID[tts.EOS] and len(ids) == 3
+    assert tacotron_tts.normalize_text("  Héllo;  WORLD! \"Quoted\" ") == "hello, world! quoted"
+    ids = tacotron_tts.text_to_ids("ab")
+    assert ids.dtype == np.int32 and ids[-1] == tacotron_tts.SYMBOL_ID[tacotron_tts.EOS] and len(ids) == 3
     for bad, match in (("", "empty"), ("   ", "empty"), ("()", "empty"), ("call 911", "spell numbers"),
                        ("a@b", "no symbol")):
-        with pytest.raises(tts.TextError, match=match):
-            tts.text_to_ids(bad)
-    with pytest.raises(tts.TextError):
-        tts.normalize_text(None)
+        with pytest.raises(tacotron_tts.TextError, match=match):
+            tacotron_tts.text_to_ids(bad)
+    with pytest.raises(tacotron_tts.TextError):
+        tacotron_tts.normalize_text(None)
 
 
 def test_long_text_is_split():
     long = "This is a fairly long sentence, with a comma in it. " * 12
-    chunks = tts.split_text(long, max_chars=60)
+    chunks = tacotron_tts.split_text(long, max_chars=60)
     assert len(chunks) >= 12 and all(0 < len(c) <= 60 for c in chunks)
-    assert " ".join(chunks).replace("  ", " ") == tts.normalize_text(long)
-    words = tts.split_text("x" * 150, max_chars=60)  # no space at all: hard cut
+    assert " ".join(chunks).replace("  ", " ") == tacotron_tts.normalize_text(long)
+    words = tacotron_tts.split_text("x" * 150, max_chars=60)  # no space at all: hard cut
     assert [len(c) for c in words] == [60, 60, 30]
 
 
 def test_mel_roundtrip_and_rate_check():
-    sr = tts.SAMPLE_RATE
+    sr = tacotron_tts.SAMPLE_RATE
     t = np.arange(sr // 2) / sr
     y = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    mel = tts.mel_spectrogram(y)
+    mel = tacotron_tts.mel_spectrogram(y)
     assert mel.shape == (len(y) // 200 + 1, 80) and mel.min() >= 0 and mel.max() <= 1
-    z = tts.mel_to_waveform(mel, n_iter=4)
+    z = tacotron_tts.mel_to_waveform(mel, n_iter=4)
     assert z.dtype == np.float32 and abs(len(z) - len(y)) <= 200
-    np.testing.assert_array_equal(z, tts.mel_to_waveform(mel, n_iter=4))  # seeded phase: scores repeat
-    assert not np.array_equal(z, tts.mel_to_waveform(mel, n_iter=4, seed=1))
+    np.testing.assert_array_equal(z, tacotron_tts.mel_to_waveform(mel, n_iter=4))  # seeded phase: scores repeat
+    assert not np.array_equal(z, tacotron_tts.mel_to_waveform(mel, n_iter=4, seed=1))
     with pytest.raises(ValueError, match="16000"):
-        tts.mel_spectrogram(y, 8000)
+        tacotron_tts.mel_spectrogram(y, 8000)
 
 
 def test_guided_attention_weights():
@@ -60,11 +60,11 @@ def test_guided_attention_weights():
 
 
 def test_tts_shapes_and_train_step():
-    model = tts.build_tts(**TINY_TTS)
+    model = tacotron_tts.build_tts(**TINY_TTS)
     rng = np.random.default_rng(0)
-    sr = tts.SAMPLE_RATE
+    sr = tacotron_tts.SAMPLE_RATE
     waves = [rng.normal(0, 0.1, int(sr * s)).astype(np.float32) for s in (0.3, 0.5)]
-    text, dec_in, mels, mel_len = tts.make_batch_arrays(["hello", "a test"], waves, sr, model.r)
+    text, dec_in, mels, mel_len = tacotron_tts.make_batch_arrays(["hello", "a test"], waves, sr, model.r)
     assert text.shape == (2, 7) and mels.shape[1] % model.r == 0 and dec_in.shape == (2, mels.shape[1] // 2, 80)
     mel, mel_post, stop, align = model((text, dec_in))
     assert mel.shape == mels.shape and mel_post.shape == mels.shape
@@ -79,21 +79,21 @@ def test_tts_shapes_and_train_step():
 
 
 def test_train_stages_continue_one_model_and_checkpoint_each_epoch(tmp_path):
-    sr = tts.SAMPLE_RATE
+    sr = tacotron_tts.SAMPLE_RATE
     rng = np.random.default_rng(1)
     waves = [rng.normal(0, 0.1, int(sr * s)).astype(np.float32) for s in (0.3, 0.4)]
     seen = []
 
     def checkpoint(model, stages_done):
         seen.append([s["epochs"] for s in stages_done])
-        tts.save_tts(model, {"stages": stages_done}, tmp_path)
+        tacotron_tts.save_tts(model, {"stages": stages_done}, tmp_path)
 
     stages = [dict(epochs=2, batch_size=2, learning_rate=1e-3), dict(epochs=1, decay_epochs=4, batch_size=1,
                                                                      learning_rate=5e-4)]
-    model, history, seconds = tts.train_stages(["ab", "a b"], waves, stages, checkpoint=checkpoint, verbose=0,
-                                               model=tts.build_tts(**TINY_TTS))
+    model, history, seconds = tacotron_tts.train_stages(["ab", "a b"], waves, stages, checkpoint=checkpoint, verbose=0,
+                                               model=tacotron_tts.build_tts(**TINY_TTS))
     assert seen == [[1], [2], [2, 1]] and len(history["loss"]) == 3 and seconds > 0
-    loaded, info = tts.load_tts(folder=tmp_path)
+    loaded, info = tacotron_tts.load_tts(folder=tmp_path)
     assert info["stages"][1] == dict(stages[1], epochs=1) and loaded.hp["reduction"] == TINY_TTS["reduction"]
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-3)  # float16 on disk
@@ -101,37 +101,37 @@ def test_train_stages_continue_one_model_and_checkpoint_each_epoch(tmp_path):
 
 
 def test_teacher_forced_l1_against_the_mean_frame():
-    model = tts.build_tts(**TINY_TTS)
-    sr = tts.SAMPLE_RATE
+    model = tacotron_tts.build_tts(**TINY_TTS)
+    sr = tacotron_tts.SAMPLE_RATE
     rng = np.random.default_rng(2)
     waves = [rng.normal(0, 0.1, int(sr * s)).astype(np.float32) for s in (0.3, 0.5)]
-    _, _, mels, mel_len = tts.make_batch_arrays(["ab", "abc"], waves, sr, model.r)
+    _, _, mels, mel_len = tacotron_tts.make_batch_arrays(["ab", "abc"], waves, sr, model.r)
     frames = np.concatenate([m[:n] for m, n in zip(mels, mel_len)])  # padding excluded
-    l1 = tts.teacher_forced_l1(model, ["ab", "abc"], waves, sr, frames.mean(axis=0))
+    l1 = tacotron_tts.teacher_forced_l1(model, ["ab", "abc"], waves, sr, frames.mean(axis=0))
     assert l1["mean_frame"] == pytest.approx(np.abs(frames - frames.mean(axis=0)).mean(), rel=1e-5)
     assert np.isfinite(l1["model"]) and l1["model"] > 0
 
 
 def test_shipped_tts_weights_synthesize():
-    model, info = tts.load_tts()
+    model, info = tacotron_tts.load_tts()
     assert info["hparams"]["n_mels"] == 80
-    assert info["stages"] == [dict(s) for s in tts.TRAINING_STAGES]  # what train_synthesis.py tts replays
-    mel, align = tts.synthesize_mel(model, "Hi.", max_steps=12)
+    assert info["stages"] == [dict(s) for s in tacotron_tts.TRAINING_STAGES]  # what train_synthesis.py tts replays
+    mel, align = tacotron_tts.synthesize_mel(model, "Hi.", max_steps=12)
     assert mel.shape[1] == 80 and mel.shape[0] % model.r == 0 and align.shape[1] == 4
-    y, sr = tts.synthesize("Hi.", model=model, n_iter=2)
+    y, sr = tacotron_tts.synthesize("Hi.", model=model, n_iter=2)
     assert sr == 16000 and y.dtype == np.float32 and y.ndim == 1 and len(y) > 0
-    with pytest.raises(tts.TextError, match="at most"):
-        tts.synthesize_mel(model, "a" * (tts.MAX_CHARS + 1))
-    with pytest.raises(tts.TextError):
-        tts.synthesize("", model=model)
+    with pytest.raises(tacotron_tts.TextError, match="at most"):
+        tacotron_tts.synthesize_mel(model, "a" * (tacotron_tts.MAX_CHARS + 1))
+    with pytest.raises(tacotron_tts.TextError):
+        tacotron_tts.synthesize("", model=model)
 
 
 def test_holdout_split():
     ids = [f"arctic_a{i:04d}" for i in range(20, 0, -1)]
-    train, test = tts.holdout_split(ids, n_test=3)
+    train, test = tacotron_tts.holdout_split(ids, n_test=3)
     assert test == ["arctic_a0018", "arctic_a0019", "arctic_a0020"] and len(train) == 17
     with pytest.raises(ValueError):
-        tts.holdout_split(ids[:3], n_test=3)
+        tacotron_tts.holdout_split(ids[:3], n_test=3)
 
 
 def test_guided_attention_exercise():
@@ -146,8 +146,8 @@ def test_guided_attention_exercise():
 
 
 def test_decoder_state_is_named_and_one_step_keeps_its_shapes():
-    model = tts.build_tts(**TINY_TTS)
-    memory, mask = model.encode(tts.text_to_ids("abc")[None])
+    model = tacotron_tts.build_tts(**TINY_TTS)
+    memory, mask = model.encode(tacotron_tts.text_to_ids("abc")[None])
     state = model.initial_state(memory)
     assert isinstance(state, tacotron.DecoderState) and state._fields == (
         "att_h", "att_c", "dec_h", "dec_c", "context", "align", "cum_align", "frames", "stop")
