@@ -58,7 +58,8 @@ def train_swap_autoencoder(faces_a: np.ndarray, faces_b: np.ndarray, steps: int 
     model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps),
                                                   beta_1=0.5))
     epochs = max(1, steps // 250)
-    history = model.fit(data.prefetch(2), epochs=epochs, steps_per_epoch=steps // epochs, verbose=verbose)
+    history = model.fit(data.prefetch(2), epochs=epochs, steps_per_epoch=steps // epochs, shuffle=False,
+                        verbose=verbose)  # the tf.data pipeline shuffles
     return model, history
 
 

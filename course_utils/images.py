@@ -129,10 +129,14 @@ def load_image(source, size=None) -> Image.Image:
         elif not isinstance(source, (str, Path)) and not hasattr(source, "read"):
             raise TypeError(f"load_image: expected a path, bytes, a file object, a PIL image or an array, "
                             f"got {type(source).__name__}")
+        opened_here = isinstance(source, (str, Path))  # Pillow opens a path itself; a caller's file stays open
+        img = None
         try:
             img = Image.open(source)
             img.load()  # decode now, so truncated files fail here and not later
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+            if img is not None and opened_here:
+                img.close()  # the file Pillow opened and could not decode is closed now, not by the collector
             raise ImageError(f"{name}: cannot decode image ({str(err)[:200]})") from err
     img = to_rgb(ImageOps.exif_transpose(img))
     if size is not None:

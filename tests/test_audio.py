@@ -68,6 +68,23 @@ def test_pad_or_crop():
     assert audio.pad_or_crop(np.arange(10.0), 4).tolist() == [3.0, 4.0, 5.0, 6.0]
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # librosa: "n_fft=256 is too large for input signal of length=80"
+def test_a_clip_shorter_than_the_fft_window_gives_librosas_frames_without_its_warning():
+    import warnings
+
+    import librosa
+
+    for n in (1, 80, 255, 256, 300):
+        y = np.random.default_rng(n).normal(0, 0.1, n).astype(np.float32)
+        S = audio.log_mel_spectrogram(y, 8000, n_fft=256, hop_length=80, n_mels=40)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            mel = librosa.feature.melspectrogram(y=y, sr=8000, n_fft=256, hop_length=80, n_mels=40, fmin=20.0)
+        expected = librosa.power_to_db(mel, ref=1.0, amin=1e-10, top_db=80.0)
+        assert S.shape == expected.shape == (40, 1 + n // 80)
+        assert np.allclose(S, expected, atol=1e-4), n
+
+
 def test_feature_shapes_follow_hop_length():
     y = tone(1.0, 8000)
     S = audio.log_mel_spectrogram(y, 8000, n_fft=256, hop_length=80, n_mels=40)

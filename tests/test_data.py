@@ -154,6 +154,54 @@ def test_photo_fallback_keeps_shapes(monkeypatch):
         data.load_photo_domains(domains=("horse", "cow"))
 
 
+def test_photo_stand_in_is_files_laid_out_like_the_real_set(tmp_path, monkeypatch, capsys):
+    """Offline, a photo set's stand-in is a folder of JPEGs in the real layout (notebook 01 globs trainA and
+    passes ``photos.files[i]`` as a path: it failed with 'fallback:zebra:32: no such image file')."""
+    from pathlib import Path
+
+    from course_utils import images
+
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.warns(data.FallbackDataWarning) as caught:
+        found = data.locate_photo_set("horse2zebra")
+    assert caught[0].filename == __file__  # the deliberate warning is the caller's, not course_utils'
+    assert "NOT THE REAL DATA" in capsys.readouterr().out
+    assert found.origin == "fallback" and found.path == data.cache_dir() / "stand-ins" / "horse2zebra"
+    data.validate_layout(data.DATA_HUB["horse2zebra"], found.path)  # trainA/*.jpg and trainB/*.jpg
+    assert not (data.cache_dir() / "horse2zebra").exists()  # never mistaken for a real cached copy later
+    first = sorted((found.path / "trainA").glob("*.jpg"))
+    assert len(first) == data.fallback.STAND_IN_PHOTOS
+    stamp = first[0].stat().st_mtime_ns
+    with pytest.warns(data.FallbackDataWarning):
+        photos = data.load_photo_domains(("zebra", "horse"), image_size=24, per_domain=4, seed=3)
+    assert first[0].stat().st_mtime_ns == stamp  # written once, then reused
+    assert photos.origin == {"horse2zebra": "fallback"} and photos.images.shape == (8, 24, 24, 3)
+    assert all(Path(f).is_file() for f in photos.files) and "trainB" in photos.files[0]
+    assert np.array_equal(np.asarray(images.load_image(photos.files[0], size=24)), photos.images[0])
+    with pytest.raises(data.DataUnavailableError):
+        data.locate_photo_set("horse2zebra", fallback=False)
+    with pytest.raises(KeyError, match="not a photo set"):
+        data.locate_photo_set("fsdd")
+
+
+@pytest.mark.parametrize("loader, name, url, checksum", [
+    (data.load_lfw_people, "lfw", "vis-www.cs.umass.edu/lfw/lfw-deepfunneled.tgz", "md5:68331da3"),
+    (data.load_olivetti, "olivetti", "ndownloader.figshare.com/files/5976027", "sha256:b612fb96"),
+])
+def test_a_set_without_stand_in_stops_with_one_message_not_a_traceback(monkeypatch, loader, name, url, checksum):
+    """IPython shows ``_render_traceback_()`` instead of the traceback: one short message saying what to do."""
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(data.DataUnavailableError) as info:
+        loader()
+    lines = info.value._render_traceback_()
+    text = "\n".join(lines)
+    assert len(lines) <= 3 and len(text) < 600 and "Traceback" not in text
+    assert text.startswith(f"DataUnavailableError: data set '{name}' is not available")
+    for fragment in (url, checksum, "COURSE_DATA_DIR", "No generated stand-in exists"):
+        assert fragment in text, fragment
+    assert issubclass(data.ChecksumError, data.DataError)  # every data-layer error renders the same way
+
+
 def test_package_layout_has_no_import_cycle_and_no_keras():
     """data/ is a package whose submodules import each other in one direction; importing it loads no Keras."""
     import ast
@@ -182,7 +230,7 @@ def test_package_layout_has_no_import_cycle_and_no_keras():
                         "fallback_notice"],
               "types": ["SpokenDigits", "PhotoDomains", "ArcticSpeech", "Faces", "ImageSet"],
               "loaders": ["load_fsdd", "load_photo_domains", "load_arctic", "read_arctic_prompts", "load_olivetti",
-                          "load_lfw_people", "load_kodak"]}
+                          "load_lfw_people", "load_kodak", "locate_photo_set"]}
     for module, names in owners.items():
         for name in names:
             obj = getattr(data, name)

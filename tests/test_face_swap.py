@@ -9,6 +9,7 @@ from course_utils.images import ImageError
 from course_utils.models.face_swap import SwapAutoencoder, build_face_encoder
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # Keras' "`build()` was called on layer 'swap_autoencoder' …"
 def test_encoder_output_is_the_decoders_input():
     enc = build_face_encoder(32, latent=16, width=8)
     assert enc.output_shape == (None, 4, 4, 32)  # (size/8, size/8, 4·width)
@@ -18,6 +19,7 @@ def test_encoder_output_is_the_decoders_input():
     assert model.get_config() == {"size": 32, "latent": 16, "width": 8, "seed": 0}
 
 
+@pytest.mark.filterwarnings("error::UserWarning")  # …and "`shuffle=True` was passed, but will be ignored" from fit()
 def test_swap_autoencoder_shapes_training_and_swap():
     rng = np.random.default_rng(0)
     faces_a = rng.integers(0, 255, (6, 32, 32, 3), dtype=np.uint8)

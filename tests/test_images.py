@@ -65,6 +65,30 @@ def test_truncated_jpeg_error_names_the_file(tmp_path):
         images.load_image(tmp_path / "gone.jpg")
 
 
+def test_an_undecodable_file_is_closed_not_left_to_the_garbage_collector(tmp_path):
+    """load_image closes the file Pillow opened when decoding fails (it raised a ResourceWarning before)."""
+    import gc
+    import warnings
+
+    (tmp_path / "text.png").write_text("not an image")
+    buf = io.BytesIO()
+    rgb_image(200, 200).save(buf, "JPEG")
+    (tmp_path / "cut.jpg").write_bytes(buf.getvalue()[:800])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name in ("cut.jpg", "text.png"):
+            try:
+                images.load_image(tmp_path / name)
+            except images.ImageError:
+                pass
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)], [str(w.message) for w in caught]
+    with open(tmp_path / "cut.jpg", "rb") as f:  # a file object the caller opened is the caller's to close
+        with pytest.raises(images.ImageError):
+            images.load_image(f)
+        assert not f.closed
+
+
 def test_normalisation_and_pipeline():
     rng = np.random.default_rng(1)
     x = rng.integers(0, 256, (10, 16, 16, 3), dtype=np.uint8)

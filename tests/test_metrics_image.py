@@ -18,3 +18,15 @@ def test_bd_rate_of_known_curves():
     with pytest.raises(ValueError, match="overlap"):
         metrics.bd_rate(rate, psnr, rate, psnr + 20)
 
+
+@pytest.mark.filterwarnings("error")  # scikit-image: "divide by zero encountered in scalar divide"
+def test_psnr_of_identical_images_is_inf_without_a_warning():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
+    b = a.copy()
+    b[1, 0, 0, 0] ^= 1  # one image differs by one grey level in one pixel
+    assert metrics.psnr(a[0], a[0].copy()) == np.inf
+    assert metrics.psnr(a, a.copy(), reduction="pooled") == np.inf
+    per_image = metrics.psnr(a, b, reduction="none")
+    assert per_image[0] == per_image[2] == np.inf and np.isfinite(per_image[1])
+    assert metrics.psnr(a, b, reduction="mean") == np.inf

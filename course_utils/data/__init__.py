@@ -7,7 +7,10 @@ cache ``$COURSE_CACHE_DIR/<name>/``, then a verified, atomic download (skipped w
 ``COURSE_OFFLINE=1``) — and the loaders (:func:`load_fsdd`, :func:`load_photo_domains`,
 :func:`load_arctic`, :func:`load_olivetti`, :func:`load_lfw_people`, :func:`load_kodak`) read it.
 They fall back to an embedded, generated stand-in only when none of these has the real set,
-with a loud notice.
+with a loud notice (:func:`locate_photo_set` does the same for a photo set's folder). Where no
+honest stand-in exists (faces of real people: LFW, Olivetti) the loader raises
+:class:`DataUnavailableError`, which Jupyter shows as its one message (where to get the set,
+its checksum, ``COURSE_DATA_DIR``), not as a traceback.
 
 Submodules, each importing only those above it (no cycle):
 
@@ -31,7 +34,8 @@ from . import fallback
 from .fetch import (ChecksumError, DataError, DataUnavailableError, FallbackDataWarning, Located, cache_dir,
                     describe, fallback_notice, locate, mirror_dir, offline, validate_layout)
 from .loaders import (ARCTIC_PROMPT, FSDD_PATTERN, IMAGE_SUFFIXES, PHOTO_DOMAINS, load_arctic, load_fsdd,
-                      load_kodak, load_lfw_people, load_olivetti, load_photo_domains, read_arctic_prompts)
+                      load_kodak, load_lfw_people, load_olivetti, load_photo_domains, locate_photo_set,
+                      read_arctic_prompts)
 from .registry import DATA_HUB, DataSet, register
 from .types import DIGIT_WORDS, ArcticSpeech, Faces, ImageSet, PhotoDomains, SpokenDigits
 
@@ -40,6 +44,6 @@ __all__ = [
     "DataUnavailableError", "FSDD_PATTERN", "Faces", "FallbackDataWarning", "IMAGE_SUFFIXES", "ImageSet",
     "Located", "PHOTO_DOMAINS", "PhotoDomains", "SpokenDigits", "cache_dir", "describe", "fallback",
     "fallback_notice", "load_arctic", "load_fsdd", "load_kodak", "load_lfw_people", "load_olivetti",
-    "load_photo_domains", "locate", "mirror_dir", "offline", "read_arctic_prompts", "register",
+    "load_photo_domains", "locate", "locate_photo_set", "mirror_dir", "offline", "read_arctic_prompts", "register",
     "validate_layout",
 ]

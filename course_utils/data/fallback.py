@@ -8,7 +8,8 @@ use them print a loud notice (:func:`course_utils.data.fallback_notice`).
   ``espeakng-loader`` wheel ships the library and its voices) with several
   voices, speaking rates and pitches; each voice plays the role of a speaker.
 * Photo domains: random crops, flips and colour jitter of one of
-  scikit-image's bundled photos per domain.
+  scikit-image's bundled photos per domain, written as JPEG files laid out like the
+  real set (:func:`write_stand_in_photos`), so file names work as they do with real data.
 * Parallel read speech (CMU ARCTIC's stand-in): the Harvard sentences read by
   one eSpeak NG voice per speaker.
 * Test photographs (Kodak's stand-in): scikit-image's bundled colour photographs.
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -219,6 +222,53 @@ def synthetic_photos(domain: str, n: int, image_size: int, seed: int = 0) -> lis
         img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
         out.append(np.asarray(img, dtype=np.uint8))
     return out
+
+
+#: Photos per domain in a stand-in photo set's folder, and their side in pixels (CycleGAN's sets are 256×256 JPEGs).
+STAND_IN_PHOTOS, STAND_IN_PHOTO_SIZE = 60, 256
+
+
+def write_stand_in_photos(folder, domains: dict, n: int = STAND_IN_PHOTOS, seed: int = 0) -> None:
+    """Write a stand-in photo set as files, laid out like the real one (``trainA/*.jpg``, ``trainB/*.jpg``).
+
+    Stand-in photos are files, like the real set's, so code that reads a photo set's folder or a
+    file name from it (``photos.files``) works unchanged on the stand-in. Files already there are kept;
+    each missing one is written to a temporary name and renamed into place, so processes sharing
+    the folder never see a half-written image. The images depend only on the domain and ``seed``
+    (the stand-in is one fixed data set; loaders draw their subsets from it with their own seed).
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The stand-in set's folder (never the real set's cache folder).
+    domains : dict
+        Folder suffix (``"A"``, ``"B"``) -> domain, a key of :data:`PHOTO_STAND_INS`.
+    n : int
+        Photos per domain, named ``train<suffix>/stand_in_<domain>_<i>.jpg``.
+    seed : int
+        Seed of the crops; domain ``k`` (in sorted suffix order) uses ``seed + k``.
+    """
+    from PIL import Image
+
+    folder = Path(folder)
+    for k, (suffix, domain) in enumerate(sorted(domains.items())):
+        target = folder / f"train{suffix}"
+        paths = [target / f"stand_in_{domain}_{i:03d}.jpg" for i in range(n)]
+        if all(p.is_file() for p in paths):
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        for path, img in zip(paths, synthetic_photos(domain, n, STAND_IN_PHOTO_SIZE, seed=seed + k)):
+            if path.is_file():
+                continue
+            # A ".part" name, not ".jpg": a loader listing the folder meanwhile never picks up a half-written file.
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".part", dir=target)
+            os.close(fd)
+            try:
+                Image.fromarray(img).save(tmp, format="JPEG", quality=95)
+                os.replace(tmp, path)
+            finally:
+                if os.path.exists(tmp):  # the save failed: leave no half-written file behind
+                    os.unlink(tmp)
 
 
 #: Harvard sentences, lists 1–3 (IEEE Recommended Practice for Speech Quality Measurements, 1969;

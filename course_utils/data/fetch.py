@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -36,7 +37,16 @@ from .registry import DataSet, lookup
 
 
 class DataError(RuntimeError):
-    """A data set is present but malformed (missing files, unreadable file), or its cache stays locked."""
+    """A data set is present but malformed (missing files, unreadable file), or its cache stays locked.
+
+    The message says what is wrong and what to do, so IPython and Jupyter show only the message,
+    not a traceback through the data layer (:meth:`_render_traceback_`); the exception's
+    ``__traceback__`` (and ``__cause__``) still hold the full story for a debugger.
+    """
+
+    def _render_traceback_(self) -> list:
+        """The lines IPython shows instead of a traceback: ``<ErrorType>: <message>``."""
+        return f"{type(self).__name__}: {self}".splitlines()
 
 
 class DataUnavailableError(DataError):
@@ -340,4 +350,20 @@ def fallback_notice(what: str, reason: str, stand_in: str) -> None:
                f"!! Using an embedded, generated stand-in instead: {stand_in}.\n"
                f"!! Numbers below are NOT comparable with the course's published results.\n{bar}")
     print(message)
-    warnings.warn(f"{what} replaced by a generated stand-in ({stand_in})", FallbackDataWarning, stacklevel=3)
+    warnings.warn(f"{what} replaced by a generated stand-in ({stand_in})", FallbackDataWarning,
+                  stacklevel=_caller_stacklevel())
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning issued by this module's caller point at the first frame
+    outside ``course_utils`` (the notebook cell or script that called the loader), however deep the call.
+
+    The warning is then the caller's, as a deliberate warning should be: it names the line to change,
+    and a filter that turns ``course_utils``' own warnings into errors (``error:::course_utils``)
+    does not catch it. (Python 3.12's ``warnings.warn(skip_file_prefixes=…)`` does the same.)
+    """
+    package = Path(__file__).resolve().parents[1]
+    frame, level = sys._getframe(1), 1  # the frame calling this function is warnings.warn's level 1
+    while frame is not None and Path(frame.f_code.co_filename).resolve().is_relative_to(package):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .fallback import stand_in_test_images, synthetic_parallel_speech, synthetic_photos, synthetic_spoken_digits
-from .fetch import DataError, DataUnavailableError, fallback_notice, locate
+from .fallback import (stand_in_test_images, synthetic_parallel_speech, synthetic_spoken_digits,
+                       write_stand_in_photos)
+from .fetch import DataError, DataUnavailableError, Located, cache_dir, fallback_notice, locate
 from .types import ArcticSpeech, Faces, ImageSet, PhotoDomains, SpokenDigits
 
 
@@ -108,6 +109,48 @@ PHOTO_DOMAINS = {
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 
+def locate_photo_set(name: str, fallback: bool = True) -> Located:
+    """Find a CycleGAN photo set's folder (:func:`~course_utils.data.fetch.locate`), or its stand-in's.
+
+    When no real copy can be had, the stand-in (random crops of scikit-image's bundled photos,
+    :func:`course_utils.data.fallback.write_stand_in_photos`) is written as JPEG files into
+    ``<cache>/stand-ins/<name>/``, laid out like the real set (``trainA/``, ``trainB/``; no test
+    folders), and a loud notice says so. It never goes into the real set's cache folder.
+
+    Parameters
+    ----------
+    name : str
+        ``"horse2zebra"`` or ``"summer2winter_yosemite"`` (a data set named in :data:`PHOTO_DOMAINS`).
+    fallback : bool
+        If False, raise instead of using the stand-in.
+
+    Returns
+    -------
+    Located
+        ``origin`` is ``"fallback"`` for the stand-in.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a photo set of :data:`PHOTO_DOMAINS`.
+    DataUnavailableError
+        No real data and ``fallback=False``.
+    """
+    domains = {suffix: domain for domain, (set_name, suffix) in PHOTO_DOMAINS.items() if set_name == name}
+    if not domains:
+        raise KeyError(f"{name!r} is not a photo set; known: {sorted({s for s, _ in PHOTO_DOMAINS.values()})}")
+    try:
+        return locate(name)
+    except DataUnavailableError as err:
+        if not fallback:
+            raise
+        folder = cache_dir() / "stand-ins" / name
+        fallback_notice(f"'{name}' ({' and '.join(domains[s] for s in sorted(domains))} photos)",
+                        str(err).splitlines()[0], f"random crops of scikit-image's bundled photos, in {folder}")
+        write_stand_in_photos(folder, domains)
+        return Located(name, folder, "fallback")
+
+
 def load_photo_domains(domains=("horse", "zebra", "summer", "winter"), image_size: int = 96,
                        per_domain: int | None = None, fallback: bool = True, seed: int = 0) -> PhotoDomains:
     """Load the CycleGAN photo domains (horse2zebra, summer2winter_yosemite) as one labelled set.
@@ -127,7 +170,7 @@ def load_photo_domains(domains=("horse", "zebra", "summer", "winter"), image_siz
         Keep at most this many images per domain and split (chosen with ``seed``).
     fallback : bool
         If a data set is unavailable, use crops of scikit-image's bundled photos
-        as a stand-in (loud notice); if False, raise.
+        as a stand-in, written as files (:func:`locate_photo_set`; loud notice); if False, raise.
     seed : int
         Seed of the subset choice.
 
@@ -149,24 +192,12 @@ def load_photo_domains(domains=("horse", "zebra", "summer", "winter"), image_siz
     unknown = [d for d in domains if d not in PHOTO_DOMAINS]
     if unknown:
         raise KeyError(f"unknown photo domain(s) {unknown}; known: {list(PHOTO_DOMAINS)}")
-    images, labels, splits, files, origin = [], [], [], [], {}
+    images, labels, splits, files, origin, found_sets = [], [], [], [], {}, {}
     for label, domain in enumerate(domains):
         name, suffix = PHOTO_DOMAINS[domain]
-        try:
-            found = locate(name)
-        except DataUnavailableError as err:
-            if not fallback:
-                raise
-            fallback_notice(f"'{name}' (domain {domain})", str(err).splitlines()[0],
-                            "random crops of one of scikit-image's bundled photos per domain")
-            origin[name] = "fallback"
-            n = per_domain or 60
-            imgs = synthetic_photos(domain, n, image_size, seed=seed + label)
-            images.extend(imgs)
-            labels.extend([label] * n)
-            splits.extend(["train"] * n)
-            files.extend([f"fallback:{domain}:{i}" for i in range(n)])
-            continue
+        if name not in found_sets:
+            found_sets[name] = locate_photo_set(name, fallback=fallback)
+        found = found_sets[name]
         origin[name] = found.origin
         for split in ("train", "test"):
             folder = found.path / f"{split}{suffix}"
@@ -277,6 +308,14 @@ def load_arctic(speakers=("slt",), sample_rate: int = 16000, limit: int | None =
 # ----------------------------------------------------------------------------- faces
 
 
+def _locate_real_only(name: str, what: str) -> Located:
+    """:func:`locate`, saying in the error why no stand-in takes over (``what`` has none)."""
+    try:
+        return locate(name)
+    except DataUnavailableError as err:
+        raise DataUnavailableError(f"{err} No generated stand-in exists for {what}.") from err
+
+
 def load_olivetti() -> Faces:
     """Load the Olivetti (AT&T / ORL) faces: 400 greyscale 64×64 images of 40 subjects.
 
@@ -298,7 +337,7 @@ def load_olivetti() -> Faces:
     """
     from scipy.io import loadmat
 
-    found = locate("olivetti")
+    found = _locate_real_only("olivetti", "faces of real people")
     path = found.path / "olivettifaces.mat"
     try:
         faces = loadmat(path)["faces"]
@@ -353,7 +392,7 @@ def load_lfw_people(names=None, top: int = 2, image_size: int = 64, crop: int = 
 
     if not 16 <= crop <= 250:
         raise ValueError(f"crop must be within 16–250 pixels, got {crop}")
-    found = locate("lfw")
+    found = _locate_real_only("lfw", "photos of real people")
     root = found.path / "lfw-deepfunneled"
     people = {d.name: sorted(d.glob("*.jpg")) for d in root.iterdir() if d.is_dir()}
     if names is None:

@@ -70,7 +70,8 @@ class PhotoDomains:
         ``"train"`` or ``"test"`` — the official folders (``trainA``, ``testA``…).
         A subset without test folders has only ``"train"``.
     files : list of str
-        Source file of each image.
+        Source file of each image (a real file also for the stand-in: see
+        :func:`course_utils.data.loaders.locate_photo_set`).
     origin : dict
         Data set name -> ``"mirror"``, ``"cache"``, ``"download"`` or ``"fallback"``.
     """

@@ -123,6 +123,10 @@ class SwapAutoencoder(keras.Model):
         self.warp = face_warp(seed)
         self.loss_tracker = keras.metrics.Mean(name="loss")
 
+    def build(self, input_shape):
+        """Build the random warp for ``input_shape``; the encoder and decoders are functional models, built already."""
+        self.warp.build(input_shape)
+
     def decode(self, codes, identity: str):
         """Draw encoder codes (batch, size/8, size/8, 4·width) as identity ``"a"`` or ``"b"``."""
         return (self.decoder_a if identity == "a" else self.decoder_b)(codes)
