@@ -93,3 +93,48 @@ def save_audio(y, sample_rate: int, name: str):
     path = build_dir("audio") / f"{name}.wav"
     sf.write(path, np.asarray(y, np.float32), sample_rate, subtype="PCM_16")
     return path
+
+
+def forced_alignment(y, sample_rate: int, alignment, title: str = "", seconds: float | None = None):
+    """Waveform and log-mel spectrogram of a recording, with the aligner's phone boundaries and labels.
+
+    Parameters
+    ----------
+    y : np.ndarray, float, shape (n_samples,)
+    sample_rate : int
+        Hz.
+    alignment : course_utils.alignment.Alignment
+        Of this recording: ``tokens`` lasting ``durations`` frames of 10 ms from ``first_frame``.
+    title : str
+    seconds : float, optional
+        Show only the first ``seconds`` of the aligned part (labels stay readable).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import librosa
+    import librosa.display
+    import matplotlib.pyplot as plt
+
+    frame = 0.01
+    bounds = alignment.first_frame + np.concatenate([[0], np.cumsum(alignment.durations)])
+    t0, t1 = bounds[0] * frame, bounds[-1] * frame
+    if seconds is not None:
+        t1 = min(t1, t0 + seconds)
+    hop = int(sample_rate * frame)
+    mel = librosa.power_to_db(librosa.feature.melspectrogram(y=np.asarray(y, np.float32), sr=sample_rate, n_fft=1024,
+                                                             hop_length=hop, n_mels=80), ref=np.max)
+    fig, axes = plt.subplots(2, 1, figsize=(12, 5), sharex=True)
+    librosa.display.waveshow(np.asarray(y, np.float32), sr=sample_rate, ax=axes[0])
+    librosa.display.specshow(mel, sr=sample_rate, hop_length=hop, x_axis="time", y_axis="mel", ax=axes[1])
+    for start, end, token in zip(bounds[:-1] * frame, bounds[1:] * frame, alignment.tokens):
+        if start >= t1:
+            break
+        for ax in axes:
+            ax.axvline(start, color="tab:red" if token in ("sil", ",", ".", "?", "!") else "white", lw=0.8)
+        axes[0].text((start + end) / 2, axes[0].get_ylim()[1] * 0.85, token, ha="center", fontsize=8)
+    axes[0].set(title=f"{title} — forced alignment (phone boundaries; red: silence, pause, end)", ylabel="amplitude")
+    axes[1].set(title="log-mel spectrogram", xlim=(t0, t1))
+    fig.tight_layout()
+    return fig

@@ -39,6 +39,8 @@ TARGETS = {
     "cyclegan.target_domain_rate_a2b": (">=", 0.8),
     "cyclegan.target_domain_rate_b2a": (">=", 0.8),
     "tts.cer": ("<=", (2.0, "tts.cer_real")),
+    "tts.mcd_db": ("<=", 7.5),
+    "tts.real_time_factor": ("<=", 0.3),
 }
 
 
@@ -77,6 +79,30 @@ def check_target(key: str, value: float, metrics: dict | None = None) -> tuple[s
         label, bound = f"{factor:g} × `{other}` = {factor * metrics[other]:.4g}", factor * metrics[other]
     met = value >= bound if op == ">=" else value <= bound
     return f"{'≥' if op == '>=' else '≤'} {label}", bool(met)
+
+
+def comparison_table(rows, metrics: dict) -> str:
+    """A notebook's closing table: each measured result next to its baseline and target, in Markdown.
+
+    Parameters
+    ----------
+    rows : sequence of tuple
+        ``(model, measure, value, baseline, key)``: ``value`` and ``baseline`` as text; ``key`` names the
+        metric in ``metrics`` whose target (:data:`TARGETS`) fills the last two columns, or is None.
+    metrics : dict
+        The run's metrics (:attr:`Results.metrics`).
+
+    Returns
+    -------
+    str
+        Columns model · measure · this run · baseline · target · met?; a missed target shows as **no**.
+    """
+    table = ["| model | measure | this run | baseline | target | met? |", "|---|---|---|---|---|---|"]
+    for model, measure, value, baseline, key in rows:
+        label, met = (check_target(key, metrics[key], metrics) if key in metrics else None) or ("", None)
+        table.append(f"| {model} | {measure} | {value} | {baseline} | {label} | "
+                     f"{'' if met is None else ('yes' if met else '**no**')} |")
+    return "\n".join(table)
 
 
 VERSIONED = ("tensorflow", "tensorflow-cpu", "keras", "numpy", "librosa", "soundfile", "pillow",
