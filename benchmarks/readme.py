@@ -31,8 +31,10 @@ COURSE_MAP = [
     ("4 · Speech recognition", "04_speech_recognition", "CNN / CRNN / Transformer recognisers; CTC digit strings",
      [("digits.best_loso_accuracy", "unseen-speaker digit accuracy {:.3f}"),
       ("digits.pocketsphinx_accuracy", "PocketSphinx digit grammar {:.3f}"), ("ctc.wer", "digit-string WER {:.3f}")]),
-    ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra, summer↔winter; Tacotron-style TTS",
-     [("cyclegan.target_domain_rate_a2b", "horse→zebra rate {:.2f}"), ("tts.cer", "TTS CER {:.2f}")]),
+    ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra, summer↔winter; duration-model TTS (forced alignment, "
+     "WORLD) vs eSpeak NG; Tacotron",
+     [("cyclegan.target_domain_rate_a2b", "horse→zebra rate {:.2f}"), ("tts.cer", "TTS CER {:.3f}"),
+      ("espeak.cer", "eSpeak NG CER {:.3f}"), ("tts.mcd_db", "TTS MCD {:.2f} dB")]),
 ]
 
 

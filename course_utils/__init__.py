@@ -8,7 +8,8 @@ In short:
   :mod:`~course_utils.compression`, :mod:`~course_utils.bitstream`, :mod:`~course_utils.image_codec`,
   :mod:`~course_utils.vae`, :mod:`~course_utils.speech_codec` (02); :mod:`~course_utils.voice_conversion`,
   :mod:`~course_utils.face_swap` (03); :mod:`~course_utils.digit_features`, :mod:`~course_utils.recognition`,
-  :mod:`~course_utils.digit_strings` (04); :mod:`~course_utils.cyclegan`, :mod:`~course_utils.tts` (05);
+  :mod:`~course_utils.digit_strings` (04); :mod:`~course_utils.cyclegan`, :mod:`~course_utils.text`,
+  :mod:`~course_utils.alignment`, :mod:`~course_utils.tts`, :mod:`~course_utils.tacotron_tts` (05);
 * shared jobs, written once — :mod:`~course_utils.config` (fast/full mode, seeds, build folders),
   :mod:`~course_utils.audio`, :mod:`~course_utils.images`, :mod:`~course_utils.metrics`,
   :mod:`~course_utils.data` (registry, verified downloads, loaders, :mod:`~course_utils.data.fallback`

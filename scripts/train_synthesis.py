@@ -103,7 +103,9 @@ def train_tts(args) -> None:
     def checkpoint(model, stats, epochs_done, history):
         tts.save(model, stats, dict(epochs_trained=epochs_done, recipe={k: v for k, v in recipe.items()
                                                                           if k != "minutes"},
-                                    failed_alignments=failed, last_losses={k: v[-1] for k, v in history.items()}),
+                                    failed_alignments=failed, train_utterances=sum(i in corpus for i in train_ids),
+                                    command="python scripts/train_synthesis.py " + " ".join(sys.argv[1:]),
+                                    last_losses={k: v[-1] for k, v in history.items()}),
                  folder=args.out)
 
     tts.train(corpus, train_ids, epochs=recipe["epochs"], batch_frames=recipe["batch_frames"],

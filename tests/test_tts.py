@@ -136,3 +136,11 @@ def test_shipped_voice_reads_numbers_and_paragraphs(shipped):
     one, _ = tts.synthesize("It was late.", model, stats)
     three, _ = tts.synthesize("It was late. " * 3, model, stats)
     assert 2.5 * len(one) < len(three) < 3.5 * len(one)
+
+
+def test_length_regulator_exercise_accepts_a_solution_and_rejects_a_wrong_one():
+    from course_utils import exercises
+
+    assert exercises.check("05_length_regulator", lambda e, d: np.repeat(e, d, axis=0))
+    assert not exercises.check("05_length_regulator", lambda e, d: e)
+    assert not exercises.check("05_length_regulator", None)

@@ -27,3 +27,21 @@ def _check_guided_attention(fn):
         assert err < 1e-4, (f"n_text={n_text}, n_steps={n_steps}, g={g}: values differ by up to {err:.3g}. "
                             "Hint: positions are normalised, n / n_text and k / n_steps, and the penalty is "
                             "1 − a Gaussian of their difference.")
+
+
+@exercise("05_length_regulator", "write length_regulator(encodings, durations) -> array (durations.sum(), channels): "
+          "row i of encodings repeated durations[i] times (FastSpeech's length regulator).")
+def _check_length_regulator(fn):
+    rng = np.random.default_rng()
+    for _ in range(5):
+        n, channels = int(rng.integers(2, 12)), int(rng.integers(1, 6))
+        encodings = rng.normal(size=(n, channels)).astype(np.float32)
+        durations = rng.integers(0, 6, size=n)
+        durations[0] = max(durations[0], 1)
+        want = np.repeat(encodings, durations, axis=0)
+        got = np.asarray(fn(encodings, durations))
+        assert got.shape == want.shape, (f"durations {durations.tolist()}: shape {got.shape}, expected {want.shape}. "
+                                         "Hint: one row per frame, durations.sum() frames in all; a phone lasting "
+                                         "0 frames adds no row.")
+        assert np.allclose(got, want), ("the rows are not the phones' encodings in order. Hint: frame t belongs "
+                                        "to the phone whose cumulative duration first exceeds t.")

@@ -28,8 +28,9 @@ Notebook 04 (:mod:`course_utils.recognition`, :mod:`course_utils.digit_features`
   with the SpecAugment and positional-encoding layers.
 * :mod:`~course_utils.models.ctc` — CTC acoustic model for digit strings, its loss and decoding.
 
-Notebook 05 (:mod:`course_utils.cyclegan`, :mod:`course_utils.tts`)
+Notebook 05 (:mod:`course_utils.cyclegan`, :mod:`course_utils.tts`, :mod:`course_utils.tacotron_tts`)
 
 * :mod:`~course_utils.models.cyclegan` — CycleGAN image-to-image translation.
+* :mod:`~course_utils.models.fastspeech` — the duration model (phonemes → durations → WORLD features).
 * :mod:`~course_utils.models.tacotron` — Tacotron-style text-to-spectrogram model.
 """
