@@ -236,4 +236,7 @@ def align(waveform, sample_rate: int, text: str) -> Alignment:
         else:  # between sentences: half to the end mark, half to the next sentence's "sil"
             durations += [(pause + 1) // 2, pause // 2]
             tokens.append(text_frontend.SILENCE)
-    return Alignment(tokens, np.array(durations, np.int32), first, word_times)
+    durations = np.array(durations, np.int32)
+    if (durations < 0).any():  # a guard: the carving above keeps every phone at least 2 frames
+        raise AlignmentError(f"negative duration for {tokens[int(np.argmin(durations))]!r}")
+    return Alignment(tokens, durations, first, word_times)

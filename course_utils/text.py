@@ -48,16 +48,27 @@ class TextError(ValueError):
 
 _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": " - ",
                              "\u2014": " - ", "\u2026": ".", "\u00a0": " "})
-#: Abbreviations spelt out before anything else (lower case, with their full stop).
-ABBREVIATIONS = {"mr.": "mister", "mrs.": "missus", "ms.": "miz", "dr.": "doctor", "st.": "saint",
-                 "jr.": "junior", "sr.": "senior", "vs.": "versus", "e.g.": "for example", "i.e.": "that is",
-                 "no.": "number", "approx.": "approximately"}
+#: Changes whenever normalisation or phonemisation changes (part of the TTS feature cache's key).
+VERSION = "2"
+#: Titles, spelt out; they stand before a name, so their full stop never ends a sentence.
+TITLES = {"mr.": "mister", "mrs.": "missus", "ms.": "miz", "dr.": "doctor", "prof.": "professor"}
+#: Other abbreviations, spelt out; their full stop also ends the sentence when a capital letter or the
+#: end of the text follows ("… Smith Jr. Then …").
+ABBREVIATIONS = {"jr.": "junior", "sr.": "senior", "vs.": "versus", "e.g.": "for example", "i.e.": "that is",
+                 "etc.": "et cetera", "approx.": "approximately", "a.m.": "a m", "p.m.": "p m"}
 #: Symbols read as words.
 SYMBOL_WORDS = {"&": " and ", "+": " plus ", "=": " equals ", "@": " at ", "%": " percent ", "#": " number ",
                 "/": " slash ", "*": " star "}
 #: Words after which a number is read digit by digit ("call 911", "room 101").
 DIGIT_CONTEXT = {"call", "dial", "phone", "number", "code", "pin", "room", "flight", "route", "extension"}
-_NUMBER = re.compile(r"\$?\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?%?")
+_NUMBER_PATTERN = r"\$?\d[\d,]*(?:\.\d+)*(?:(?:st|nd|rd|th|s)(?![a-z]))?%?"
+_NUMBER = re.compile(_NUMBER_PATTERN)
+
+
+def _digits(token: str) -> str:
+    from num2words import num2words
+
+    return " ".join(num2words(int(d)) for d in token)
 
 
 def _say_number(token: str, previous_word: str) -> str:
@@ -68,36 +79,81 @@ def _say_number(token: str, previous_word: str) -> str:
     token = token.lstrip("$")
     percent = token.endswith("%")
     token = token.rstrip("%")
-    ordinal = re.fullmatch(r"(\d+)(st|nd|rd|th)", token)
+    ordinal = re.fullmatch(r"(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)", token)
     if ordinal:
-        return num2words(int(ordinal.group(1)), to="ordinal")
+        return num2words(int(ordinal.group(1).replace(",", "")), to="ordinal").replace("-", " ")
+    decade = re.fullmatch(r"(\d+)s", token)  # the 1990s, the 80s
+    if decade:
+        words = _say_number(decade.group(1), "")
+        return words[:-1] + "ies" if words.endswith("y") else words + "s"
     grouped = re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", token)  # 1,000,000
     if grouped:
         token = token.replace(",", "")
     elif "," in token:  # "3,4" — two numbers in a list
         return " , ".join(_say_number(t, "") for t in token.split(",") if t)
     if dollars:
-        words = num2words(float(token), to="currency", currency="USD")
-    elif "." in token:
-        words = num2words(float(token))
+        whole, _, cents = token.partition(".")
+        words = num2words(int(whole)) + (" dollar" if int(whole) == 1 else " dollars")
+        if cents.strip("0"):
+            words += " and " + num2words(int(cents[:2].ljust(2, "0"))) + " cents"
+    elif "." in token:  # 3.50 → three point five zero; 2.0.1 → two point zero point one
+        whole, *parts = token.split(".")
+        words = " point ".join([num2words(int(whole))] + [_digits(p) for p in parts])
     elif grouped:
         words = num2words(int(token))
     elif previous_word in DIGIT_CONTEXT or token.startswith("0") and len(token) > 1 or len(token) >= 5:
-        words = " ".join(num2words(int(d)) for d in token)
+        words = _digits(token)
     elif len(token) == 4 and 1100 <= int(token) <= 2099:
         words = num2words(int(token), to="year")
     else:
         words = num2words(int(token))
-    return words.replace("-", " ") + (" percent" if percent else "")
+    return words.replace("-", " ").replace(",", "") + (" percent" if percent else "")
+
+
+def _say_time(match) -> str:
+    """"3:30" → "three thirty", "3:05" → "three oh five", "3:00" → "three o'clock"."""
+    from num2words import num2words
+
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes == 0:
+        return f" {num2words(hours)} o'clock "
+    return f" {num2words(hours)} {'oh ' if minutes < 10 else ''}{num2words(minutes).replace('-', ' ')} "
+
+
+def _expand_abbreviations(text: str) -> str:
+    """Spell out :data:`TITLES`, :data:`ABBREVIATIONS`, "No. 5", "St." and dotted initials ("U.S.A."), before
+    lower-casing (a capital letter after an abbreviation tells that its full stop also ends the sentence)."""
+    def ends_sentence(rest: str) -> bool:
+        return not rest.strip() or bool(re.match(r"\s+[A-Z]", rest))
+
+    def expand(pattern, spoken, can_end=True):
+        nonlocal text
+        out, last = [], 0
+        for m in re.finditer(pattern, text, flags=re.IGNORECASE):
+            words = spoken(m) if callable(spoken) else spoken
+            out += [text[last:m.start()], f" {words} " + (". " if can_end and ends_sentence(text[m.end():]) else "")]
+            last = m.end()
+        text = "".join(out) + text[last:]
+
+    for short, full in TITLES.items():
+        expand(rf"(?<![a-z]){re.escape(short)}", full, can_end=False)
+    for short, full in ABBREVIATIONS.items():
+        expand(rf"(?<![a-z]){re.escape(short)}", full)
+    expand(r"\bno\.(?=\s*\d)", "number", can_end=False)
+    expand(r"\bst\.(?=\s+[A-Z])", "saint", can_end=False)  # St. Louis; "Main St." is a street
+    expand(r"\bst\.", "street")
+    expand(r"\b(?:[a-z]\.){2,}", lambda m: " ".join(m.group(0).replace(".", "")))  # U.S.A. → u s a
+    return text
 
 
 def normalize_text(text: str) -> str:
     """Written English → the words a reader would say, lower case, with the punctuation that marks pauses.
 
     Rules, in order: typographic quotes and dashes become ASCII; accents are stripped (é → e);
-    :data:`ABBREVIATIONS` and :data:`SYMBOL_WORDS` are spelt out; numbers become words with
-    ``num2words`` (its hyphens become spaces) — ordinals ("21st" → "twenty first"), money ("$5" → "five dollars, zero cents"),
-    decimals ("3.5" → "three point five"), grouped thousands ("1,000"), years (four digits
+    :data:`TITLES`, :data:`ABBREVIATIONS` ("No. 5", "St.", "U.S.A." too) and :data:`SYMBOL_WORDS` are spelt out; numbers become words with
+    ``num2words`` (its hyphens become spaces) — times ("3:30" → "three thirty"), ranges ("3-5" → "three to
+    five"), ordinals ("21st" → "twenty first"), decades ("1990s"), money ("$5.50" → "five dollars and fifty
+    cents"), decimals ("3.5" → "three point five"), grouped thousands ("1,000"), years (four digits
     1100–2099: "1984" → "nineteen eighty four"), digit by digit after :data:`DIGIT_CONTEXT` words,
     with a leading zero or from five digits on ("call 911" → "call nine one one"), and other
     cardinals ("250" → "two hundred and fifty"); ``; : -`` become commas; quotes and brackets,
@@ -131,17 +187,22 @@ def normalize_text(text: str) -> str:
         raise TextError("text is empty (nothing to speak)")
     if len(text) > MAX_TEXT_CHARS:
         raise TextError(f"text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} at once")
-    text = unicodedata.normalize("NFKD", text.translate(_TYPOGRAPHY))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    foreign = sorted({c for c in text if ord(c) > 127})
+    typed = text.translate(_TYPOGRAPHY)
+    text = "".join(c for c in unicodedata.normalize("NFKD", typed) if not unicodedata.combining(c))
+    foreign = sorted({c for c in typed if ord(c) > 127 and any(ord(d) > 127 for d in
+                                                                unicodedata.normalize("NFKD", c)
+                                                                if not unicodedata.combining(d))})
     if foreign:
         shown = "".join(foreign[:10]) + ("…" if len(foreign) > 10 else "")
         raise TextError(f"characters with no English reading: {shown!r} (emoji, symbols or a non-Latin script)")
-    for short, full in ABBREVIATIONS.items():
-        text = re.sub(rf"(?<![a-z]){re.escape(short)}", f" {full} ", text)
+    text = _expand_abbreviations(text).lower()
+    text = re.sub(r"\b(\d{1,2}):(\d{2})\b", _say_time, text)  # 3:30
+    text = re.sub(r"(?<=\d)-(?=\d)", " to ", text)  # 3-5
+    text = re.sub(r"(?<![\w.])-(?=\d)", " minus ", text)  # -5
+    text = re.sub(r"(?<![\w])\.(?=\d)", " point ", text)  # .5
     words_so_far: list[str] = []
     out = []
-    for piece in re.split(r"(\$?\d[\d,]*(?:\.\d+)?(?:st|nd|rd|th)?%?)", text):
+    for piece in re.split(f"({_NUMBER_PATTERN})", text):
         if _NUMBER.fullmatch(piece or "-"):
             previous = words_so_far[-1] if words_so_far else ""
             piece = " " + _say_number(piece.rstrip(","), previous) + (" , " if piece.endswith(",") else " ")
@@ -171,7 +232,10 @@ def split_sentences(text: str, max_words: int = 40) -> list[str]:
     Parameters
     ----------
     text : str
+        Any English text (at most :data:`MAX_TEXT_CHARS` characters).
     max_words : int
+        Longest sentence, in words; a longer one is cut at its last comma within the limit, else after
+        ``max_words`` words (each piece ends with ``.``).
 
     Returns
     -------
@@ -354,6 +418,15 @@ def phonemize(text: str) -> list[str]:
 
 def token_ids(tokens) -> np.ndarray:
     """Tokens (:func:`phonemize`) → int32 ids of :data:`SYMBOLS`.
+
+    Parameters
+    ----------
+    tokens : sequence of str
+
+    Returns
+    -------
+    np.ndarray, int32, shape (len(tokens),)
+        Index into :data:`SYMBOLS` (0 is padding, never produced).
 
     Raises
     ------

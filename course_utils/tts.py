@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -186,7 +185,7 @@ def prepare_corpus(ids, texts, waveforms, sample_rate: int, cache: Path | None =
     folder.mkdir(parents=True, exist_ok=True)
     corpus, failed, todo = {}, {}, []
     for uid, txt, y in zip(ids, texts, waveforms):
-        key = hashlib.sha1(f"{uid}|{txt}|{len(y)}|{float(np.sum(np.abs(y))):.4f}|{alignment.VERSION}".encode()
+        key = hashlib.sha1(f"{uid}|{txt}|{len(y)}|{float(np.sum(np.abs(y))):.4f}|{alignment.VERSION}|{text_frontend.VERSION}".encode()
                            ).hexdigest()[:12]
         path = folder / f"{uid}-{key}.npz"
         if path.exists():
@@ -465,7 +464,17 @@ def predict_durations(model, tokens, pace: float = 1.0) -> np.ndarray:
     Returns
     -------
     np.ndarray, int32, shape (len(tokens),)
+        Frames of 10 ms.
+
+    Raises
+    ------
+    ValueError
+        ``pace`` is not a positive number.
+    course_utils.text.TextError
+        A token outside :data:`course_utils.text.SYMBOLS`.
     """
+    if not np.isfinite(pace) or pace <= 0:
+        raise ValueError(f"pace must be a positive number (1.0 is the voice's own rate), got {pace}")
     ids = text_frontend.token_ids(tokens)[None]
     _, logd = model.encode(ids, training=False)
     d = np.round(np.expm1(np.maximum(np.asarray(logd)[0], 0)) / pace).astype(np.int32)
@@ -476,14 +485,35 @@ def predict_durations(model, tokens, pace: float = 1.0) -> np.ndarray:
 def synthesize_features(tokens, model=None, stats=None, durations=None, pace: float = 1.0) -> np.ndarray:
     """Phoneme tokens → WORLD feature frames (denormalised), with predicted (or given) durations.
 
+    Parameters
+    ----------
+    tokens : list of str
+        From :func:`course_utils.text.phonemize`.
+    model, stats : optional
+        A voice and its feature statistics, as :func:`load` returns them (default: the shipped voice).
+    durations : np.ndarray, int, shape (len(tokens),), optional
+        Frames of 10 ms per token, e.g. a forced alignment's (default: :func:`predict_durations`).
+    pace : float
+        Speaking-rate factor for predicted durations.
+
     Returns
     -------
     np.ndarray, float32, shape (n_frames, :data:`N_FEATURES`)
-        Voicing as a probability.
+        ``n_frames = durations.sum()``; voicing as a probability.
+
+    Raises
+    ------
+    ValueError
+        ``model`` without ``stats``, or ``durations`` of the wrong length or negative.
     """
     if model is None:
         model, stats, _ = load()
+    if stats is None:
+        raise ValueError("stats (the feature mean and std saved with the model) must be given with model")
     d = predict_durations(model, tokens, pace) if durations is None else np.asarray(durations, np.int32)
+    if d.shape != (len(tokens),) or (d < 0).any():
+        raise ValueError(f"durations must be {len(tokens)} non-negative frame counts, one per token, got shape "
+                         f"{d.shape}")
     frame_phone, position = frame_inputs(d)
     if len(frame_phone) == 0:
         return np.zeros((0, N_FEATURES), np.float32)
@@ -521,6 +551,8 @@ def synthesize(text: str, model=None, stats=None, pace: float = 1.0) -> tuple[np
     ------
     course_utils.text.TextError
         Empty text, only punctuation, emoji or non-Latin script (named in the message).
+    course_utils.audio.AudioError
+        The voice produced only zeros (cannot be normalised).
 
     Examples
     --------
@@ -531,12 +563,7 @@ def synthesize(text: str, model=None, stats=None, pace: float = 1.0) -> tuple[np
         model, stats, _ = load()
     pieces = [features_to_waveform(synthesize_features(text_frontend.phonemize(s), model, stats, pace=pace))
               for s in sentences]
-    y = np.concatenate(pieces)
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if peak == 0.0:
-        warnings.warn("the model produced silence", RuntimeWarning)
-        return y.astype(np.float32), SAMPLE_RATE
-    return (0.9 * y / peak).astype(np.float32), SAMPLE_RATE
+    return audio.peak_normalize(np.concatenate(pieces), peak=0.9), SAMPLE_RATE
 
 
 def phonemize(text: str) -> list[str]:
@@ -587,7 +614,7 @@ def score_speech(waveforms, texts, sample_rate: int = SAMPLE_RATE, references=No
     waveforms : sequence of np.ndarray, float, shape (n_samples,)
         One per sentence, at ``sample_rate``.
     texts : sequence of str
-        What each should say.
+        What each should say, as written (scored in its spoken form, :func:`course_utils.text.normalize_text`).
     sample_rate : int
         Hz, of ``waveforms`` and ``references``.
     references : sequence of np.ndarray, optional
@@ -609,7 +636,8 @@ def score_speech(waveforms, texts, sample_rate: int = SAMPLE_RATE, references=No
 
     if references is not None and len(references) != len(waveforms):
         raise ValueError(f"{len(waveforms)} waveforms but {len(references)} references")
-    cer, hypotheses = metrics.recognizer_cer(list(waveforms), list(texts), sample_rate)
+    spoken = [text_frontend.normalize_text(t) for t in texts]  # "call 911" is scored as "call nine one one"
+    cer, hypotheses = metrics.recognizer_cer(list(waveforms), spoken, sample_rate)
     mcd = None
     if references is not None:
         mcd = float(np.mean([metrics.mel_cepstral_distortion(r, y, sample_rate)

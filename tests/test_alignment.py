@@ -29,7 +29,7 @@ def test_alignment_has_the_structure_phonemize_gives(speech):
     assert all(t in text.PHONES for t in al.tokens if t not in marks)
     assert al.durations.dtype == np.int32 and len(al.durations) == len(al.tokens)
     phones = [d for t, d in zip(al.tokens, al.durations) if t in text.PHONES]
-    assert min(phones) >= 1
+    assert min(phones) >= 1 and al.durations.min() >= 0
     # Every frame of the recording after first_frame is accounted for, edge silence capped.
     n_frames = len(speech) // int(alignment.SAMPLE_RATE * alignment.FRAME_SECONDS)
     assert al.first_frame + al.durations.sum() <= n_frames

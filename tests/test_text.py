@@ -55,3 +55,23 @@ def test_split_sentences_keeps_every_word():
     assert sum(s.count(" ") for s in sentences) == 300 * 11
     ids = text.token_ids(text.phonemize(paragraph))
     assert ids.dtype.name == "int32" and len(ids) > 6000
+
+
+@pytest.mark.parametrize("written, spoken", [
+    ("It's 3:30 p.m.", "it's three thirty p m ."),
+    ("U.S.A.", "u s a ."),
+    ("$5", "five dollars"),
+    ("$3.50", "three dollars and fifty cents"),
+    ("I said no.", "i said no ."),
+    ("No. 5", "number five"),
+    ("St. Louis", "saint louis"),
+    ("Version 2.0.1", "version two point zero point one"),
+    ("5stars", "five stars"),
+    ("1,000th", "one thousandth"),
+    ("the 1990s", "the nineteen nineties"),
+    ("pages 3-5", "pages three to five"),
+    ("-5 degrees", "minus five degrees"),
+    ("Smith Jr. Then he left", "smith junior . then he left"),
+])
+def test_normalize_text_reads_what_is_written(written, spoken):
+    assert text.normalize_text(written) == spoken
