@@ -109,7 +109,17 @@ def test_command_text(timing: dict | None) -> str:
             f"(pytest {timing['wall_seconds']['pytest'] / 60:.1f} min; target ≤ {timing['target_minutes']:g} min — "
             f"{met}); {counts['tests']} tests, {counts['failures'] + counts['errors']} failed, "
             f"exit code {timing['exit_code']}. Time per notebook under nbval: {notebooks}; unit tests "
-            f"{unit / 60:.1f} min (two workers share the CPU, so these add up to more than the wall time).")
+            f"{unit / 60:.1f} min (two workers share the CPU, so these add up to more than the wall time)."
+            + offline_text(timing.get("offline")))
+
+
+def offline_text(offline: dict | None) -> str:
+    """The offline stage's part of :func:`test_command_text`."""
+    if not offline:
+        return ""
+    counts = offline["counts"]
+    return (f" Offline stage (no mirror, no network): {offline['pytest_seconds'] / 60:.1f} min, {counts['tests']} "
+            f"notebook cells, {counts['failures'] + counts['errors']} failed.")
 
 
 def render(text: str, results: dict, timing: dict | None = None) -> str:

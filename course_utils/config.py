@@ -94,13 +94,20 @@ def build_dir(*parts: str) -> Path:
     return path
 
 
-def set_seed(seed: int | None = None) -> int:
+def set_seed(seed: int | None = None, deterministic: bool | None = None) -> int:
     """Seed Python, NumPy and Keras/TensorFlow so runs are repeatable.
 
     Parameters
     ----------
     seed : int, optional
         Defaults to ``$COURSE_SEED`` or 1234.
+    deterministic : bool, optional
+        Also make TensorFlow's ops deterministic
+        (``tf.config.experimental.enable_op_determinism``: ops without a
+        deterministic kernel raise instead of running, and ``tf.data`` keeps its
+        order). Default: on in fast mode, so two fast runs of a notebook give
+        identical numbers and ``benchmarks/fast_results.py --check`` can tell a
+        regression from noise; off in full mode, where it would cost speed.
 
     Returns
     -------
@@ -109,12 +116,16 @@ def set_seed(seed: int | None = None) -> int:
 
     Notes
     -----
-    Multi-threaded CPU kernels can still make the last digits of a training
-    run differ between machines; the course reports measured numbers, not
-    bit-exact ones.
+    Without ``deterministic`` the multi-threaded CPU kernels can change the last
+    digits of a training run (measured: best LOSO 0.750 then 0.763 with the same
+    seed); the course reports measured numbers, not bit-exact ones.
+    Follows Keras' ``keras.utils.set_random_seed`` and TensorFlow's
+    "Reproducibility" guide (``enable_op_determinism``).
     """
     if seed is None:
         seed = int(os.environ.get("COURSE_SEED", DEFAULT_SEED))
+    if deterministic is None:
+        deterministic = fast_mode()
     random.seed(seed)
     np.random.seed(seed)
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
@@ -123,5 +134,12 @@ def set_seed(seed: int | None = None) -> int:
 
         keras.utils.set_random_seed(seed)
     except ImportError:  # pragma: no cover - keras is a hard dependency of the notebooks
-        pass
+        return seed
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if deterministic:
+            tf.config.experimental.enable_op_determinism()
+        else:
+            tf.config.experimental.disable_op_determinism()
     return seed

@@ -127,3 +127,37 @@ def test_the_shared_modules_import_without_keras_or_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _train_photo_classifier_once():
+    from course_utils import processing
+
+    config.set_seed(7, deterministic=True)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(24) % 2
+    model, history, _ = processing.train_image_classifier(images, labels, 2, epochs=2, batch_size=8, seed=7,
+                                                          verbose=0)
+    return [w.copy() for w in model.get_weights()], history["loss"]
+
+
+def test_a_deterministic_seed_gives_identical_weights_twice():
+    """config.set_seed(deterministic=True) (fast mode's default): one training run twice, bit for bit the same."""
+    (weights_a, loss_a), (weights_b, loss_b) = _train_photo_classifier_once(), _train_photo_classifier_once()
+    assert loss_a == loss_b
+    assert len(weights_a) == len(weights_b) > 0
+    for a, b in zip(weights_a, weights_b):
+        np.testing.assert_array_equal(a, b)
+    config.set_seed(0, deterministic=False)
+
+
+def test_determinism_follows_the_mode(monkeypatch):
+    # TensorFlow exports enable/disable_op_determinism but not the query; it lives beside them.
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    monkeypatch.setenv("COURSE_FAST", "1")
+    config.set_seed(0)
+    assert is_op_determinism_enabled()
+    monkeypatch.setenv("COURSE_FAST", "0")
+    config.set_seed(0)
+    assert not is_op_determinism_enabled()

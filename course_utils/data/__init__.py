@@ -24,6 +24,9 @@ Submodules, each importing only those above it (no cycle):
 * :mod:`course_utils.data.fallback` — the generated stand-ins (eSpeak NG voices, bundled photos);
   imports the types, never the loaders
 * :mod:`course_utils.data.loaders` — the loaders and the file-name patterns they discover
+* :mod:`course_utils.data.skip` — the notebooks' ``%%needs <data set>`` cell magic
+  (``%load_ext course_utils.data.skip``): with ``COURSE_SKIP_MISSING=1`` the cells that need a
+  missing face data set are skipped instead of stopping the notebook
 
 Everything public is importable from here (``from course_utils import data``; ``data.load_fsdd()``),
 except the download function, which shares its submodule's name: call ``data.locate(name)``
