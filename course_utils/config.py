@@ -137,9 +137,11 @@ def set_seed(seed: int | None = None, deterministic: bool | None = None) -> int:
         return seed
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
+        # TensorFlow exports only enable_op_determinism; the query and the way back live beside it.
+        from tensorflow.python.framework import config as tf_config
 
         if deterministic:
             tf.config.experimental.enable_op_determinism()
-        else:
-            tf.config.experimental.disable_op_determinism()
+        elif tf_config.is_op_determinism_enabled():
+            tf_config.disable_op_determinism()
     return seed
