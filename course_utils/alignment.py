@@ -95,6 +95,26 @@ def frame_energy_db(waveform: np.ndarray) -> np.ndarray:
     return 20 * np.log10(np.maximum(rms[:len(waveform) // hop], 1e-8))
 
 
+def silent_frames(waveform: np.ndarray) -> np.ndarray:
+    """Which alignment frames are silent: energy within :data:`SILENCE_MARGIN_DB` of the noise floor.
+
+    The noise floor is the 5th percentile of the recording's frame energies (:func:`frame_energy_db`).
+
+    Parameters
+    ----------
+    waveform : np.ndarray, float, shape (n_samples,)
+        16 kHz.
+
+    Returns
+    -------
+    np.ndarray, bool, shape (n_samples // 160,)
+        One entry per 10 ms frame.
+    """
+    energy = frame_energy_db(waveform)
+    floor = np.percentile(energy, 5) if len(energy) else 0.0
+    return energy < floor + SILENCE_MARGIN_DB
+
+
 def _longest_silence(silent: np.ndarray, lo: int, hi: int, default: tuple, min_frames: int = 3) -> tuple:
     """(start, end) of the longest run of silent frames in ``[lo, hi)`` if it lasts ``min_frames``, else ``default``."""
     best, run_start = (0, 0), None
@@ -182,8 +202,7 @@ def align(waveform, sample_rate: int, text: str) -> Alignment:
         missing = len(words) - len(aligned)
         raise AlignmentError(f"PocketSphinx's path skipped {missing} of the {len(words)} words" if missing > 0 else
                              f"aligned words {[e[0] for e in aligned][:6]} differ from the text's {words[:6]}")
-    energy = frame_energy_db(y)
-    silent = energy < (np.percentile(energy, 5) if len(energy) else 0) + SILENCE_MARGIN_DB
+    silent = silent_frames(y)
 
     def is_silent(frame):
         return 0 <= frame < len(silent) and bool(silent[frame])

@@ -99,6 +99,12 @@ def espeak_say(text: str, voice: str = "en", rate_wpm: int = 160, pitch: int = 5
     ------
     RuntimeError
         eSpeak NG cannot be loaded, or the voice is unknown.
+
+    Notes
+    -----
+    eSpeak NG keeps state between calls: the same call can return audio a few milliseconds longer or
+    shorter (measured: 77,498 to 77,698 samples for one sentence said five times in a row). A process
+    that makes the same calls in the same order gets the same audio.
     """
     lib, rate, chunks = _espeak()
     if lib.espeak_SetVoiceByName(voice.encode()) != 0:
