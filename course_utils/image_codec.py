@@ -26,8 +26,7 @@ from keras import ops
 
 from . import config, data, metrics, saving, training
 from .bitstream import StreamError, pack_stream, unpack_stream
-from .compression import TRAINING_MINUTES
-from .images import ImageError
+from .compression import TRAINING_MINUTES, bpp, check_rgb
 from .models import factorized_prior
 
 #: Rate–distortion trade-offs of the shipped models (λ in ``R + λ·255²·MSE``), low to high rate.
@@ -241,6 +240,8 @@ def shipped_codecs() -> dict:
 def check_image(image) -> np.ndarray:
     """Validate an image for :func:`encode`: a uint8 RGB array or an RGB PIL image.
 
+    :func:`course_utils.compression.check_rgb` with this codec's side limits.
+
     Returns
     -------
     np.ndarray, uint8, (H, W, 3)
@@ -251,25 +252,7 @@ def check_image(image) -> np.ndarray:
         (a ValueError) A PIL image whose mode is not RGB, an array that is not (H, W, 3), not uint8, or a side
         outside 16–8192 pixels.
     """
-    try:
-        from PIL import Image
-
-        if isinstance(image, Image.Image):
-            if image.mode != "RGB":
-                raise ImageError(f"image mode {image.mode!r} is not RGB: convert it first "
-                                 "(course_utils.images.to_rgb handles RGBA, greyscale, CMYK, 16-bit)")
-            image = np.asarray(image)
-    except ImportError:  # pragma: no cover - Pillow is a dependency
-        pass
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ImageError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
-    if image.dtype != np.uint8:
-        raise ImageError(f"expected uint8 pixels (0–255), got dtype {image.dtype}")
-    if min(image.shape[:2]) < STRIDE or max(image.shape[:2]) > MAX_SIDE:
-        raise ImageError(f"image size {image.shape[1]}×{image.shape[0]} outside the supported "
-                         f"{STRIDE}–{MAX_SIDE} pixels per side")
-    return image
+    return check_rgb(image, min_side=STRIDE, max_side=MAX_SIDE)
 
 
 def _pad(image: np.ndarray) -> np.ndarray:
@@ -390,11 +373,6 @@ def decode(data: bytes, model=None) -> np.ndarray:
     return synthesize(model, y, height, width)
 
 
-def bpp(data: bytes, image_shape) -> float:
-    """Bits per pixel of a stream for an image of shape (H, W, …): ``len(data) * 8 / (H * W)``."""
-    return len(data) * 8 / (image_shape[0] * image_shape[1])
-
-
 def float_latent_bpp(model, image: np.ndarray) -> float:
     """What storing the *unquantised* latent as float32 would cost, in bits per pixel (32 bits per element)."""
     y = latent(model, image)
@@ -417,7 +395,7 @@ def rate_distortion(codecs: dict, images, names=None) -> dict:
     -------
     dict
         ``lambda_id``: the codecs' ids in order; ``bpp``, ``psnr`` (dB, RGB) and ``ms_ssim``: one mean over
-        the images per codec, in that order (the layout of :func:`course_utils.compression.jpeg_curve`);
+        the images per codec, in that order (the layout of :func:`course_utils.compression.classical_curve`);
         ``per_image``: ``{name: [(bpp, psnr, ms_ssim) for each codec]}``. bpp is counted from the stream's bytes.
     """
     names = [str(i) for i in range(len(images))] if names is None else list(names)

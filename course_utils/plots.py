@@ -138,3 +138,74 @@ def forced_alignment(y, sample_rate: int, alignment, title: str = "", seconds: f
     axes[1].set(title="log-mel spectrogram", xlim=(t0, t1))
     fig.tight_layout()
     return fig
+
+
+def rate_distortion(curves: dict, title: str = "", max_bpp: float = 1.6):
+    """Image codecs' rate–distortion curves: PSNR and MS-SSIM against bits per pixel, one line per codec.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{label: curve}``; a curve has ``bpp``, ``psnr`` (dB) and ``ms_ssim`` lists (e.g.
+        :func:`course_utils.compression.classical_curve`, :func:`course_utils.image_codec.rate_distortion`).
+    title : str
+    max_bpp : float
+        Right end of the rate axis, bits per pixel; the quality axes fit the points left of it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, key, label in ((axes[0], "psnr", "PSNR (RGB), dB"), (axes[1], "ms_ssim", "MS-SSIM")):
+        shown = []
+        for (name, curve), marker in zip(curves.items(), "so^Dv<>px"):
+            ax.plot(curve["bpp"], curve[key], marker + "-", ms=4, label=name)
+            shown += [v for b, v in zip(curve["bpp"], curve[key]) if b <= max_bpp]
+        pad = 0.05 * (max(shown) - min(shown))
+        ax.set(xlabel="bits per pixel", ylabel=label, xlim=(0, max_bpp), ylim=(min(shown) - pad, max(shown) + pad),
+               title=title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def rate_quality(scores: dict, groups: dict, reference: str | None = None):
+    """Speech codecs' rate against quality: CER and STOI against kbps (log scale), one line per codec.
+
+    Parameters
+    ----------
+    scores : dict
+        ``{version: {"kbps", "cer", "stoi", …}}``, as :func:`course_utils.speech_codec.score_decoders` returns.
+    groups : dict
+        ``{legend label: [version, …]}``: the versions of one codec, joined by a line in order of bit rate.
+    reference : str, optional
+        A version drawn as a dashed horizontal line (e.g. the uncoded recording, which has no bit rate).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    rates = [scores[v]["kbps"] for versions in groups.values() for v in versions]
+    ticks = [2.0 ** k for k in range(int(np.floor(np.log2(min(rates)))), int(np.ceil(np.log2(max(rates)))) + 1)]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+    for ax, key, label in ((axes[0], "cer", "CER of PocketSphinx (lower is better)"),
+                           (axes[1], "stoi", "STOI (higher is better)")):
+        for (name, versions), marker in zip(groups.items(), "so^Dv<>px"):
+            points = sorted((scores[v]["kbps"], scores[v][key]) for v in versions)
+            ax.plot(*zip(*points), marker + "-", ms=6, label=name)
+        if reference is not None:
+            ax.axhline(scores[reference][key], color="grey", ls="--", lw=1, label=reference)
+        ax.set(xscale="log", xlabel="bit rate, kbps (log scale)", ylabel=label, xticks=ticks)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -30,8 +30,9 @@ speech codecs fill their top band for a small share of their bits (AMR-WB, ITU-T
 6.4–7 kHz band from shaped noise; Bessette et al. 2002). Speech recognisers need that band: fricatives
 (/s/, /f/, /sh/) live there, and PocketSphinx's model was trained on 16 kHz speech.
 
-The baseline is 8-bit μ-law at 8 kHz: 64 kbps (:func:`mu_law_encode`). :func:`score_decoders` measures every
-version of the test utterances the same way (a recogniser's CER, STOI, log-spectral distance).
+The baselines are 8-bit μ-law at 8 kHz, 64 kbps (:func:`mu_law_encode`), and the classical low-rate codecs
+Opus and Codec 2 (:mod:`course_utils.compression`). :func:`score_decoders` measures every version of the test
+utterances the same way (its bit rate, a recogniser's CER, STOI, log-spectral distance).
 
 The shipped WaveNet weights were trained by ``python scripts/train_compression.py wavenet``
 (:func:`train_shipped`: 111 min on a 2-core CPU, about 19,000 steps of 4 × 0.3 s segments) on CMU ARCTIC
@@ -305,7 +306,7 @@ def encode(waveform, sample_rate: int) -> bytes:
     -------
     bytes
         Header (magic, version, number of frames, core and high bands, per-band Laplace scales, CRC-32)
-        and payload. Bit rate = ``len(bytes) * 8 / duration``; see :func:`kbps`.
+        and payload. Bit rate = ``len(bytes) * 8 / duration``; see :func:`course_utils.compression.kbps`.
 
     Raises
     ------
@@ -362,11 +363,6 @@ def decode_features(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     symbols = decoder.decode(family, means, scales).reshape(n_frames, N_MELS + N_HIGH)
     frames = dequantize(np.cumsum(symbols, axis=1))
     return frames[:, :N_MELS], frames[:, N_MELS:]
-
-
-def kbps(data: bytes, n_samples: int, sample_rate: int = SAMPLE_RATE) -> float:
-    """Bit rate of a stream for ``n_samples`` of audio at ``sample_rate``, in kbit/s (header included)."""
-    return len(data) * 8 / (n_samples / sample_rate) / 1000
 
 
 def griffin_lim_core(frames: np.ndarray, n_iter: int = 64, seed: int = 0) -> np.ndarray:
@@ -651,13 +647,16 @@ def score_decoders(versions: dict, originals, texts) -> dict:
     pooled over the utterances and draws), STOI (:func:`course_utils.metrics.stoi`) against the 16 kHz
     recording (the version resampled to 16 kHz), and the log-spectral distance of the 0–4 kHz band
     (:func:`course_utils.metrics.log_spectral_distance`) against the codec's 8 kHz input (the version
-    through :func:`core_input`).
+    through :func:`core_input`). The course's codec, μ-law and the classical codecs
+    (:func:`course_utils.compression.speech_baselines`) are all scored here, by the same code.
 
     Parameters
     ----------
     versions : dict
-        ``{name: (waveforms, sample_rate)}``; ``waveforms`` is a list of ``k · len(originals)`` float32
-        waveforms: ``k`` draws of every utterance, one draw after the other (``streams * k``).
+        ``{name: (waveforms, sample_rate)}`` or ``{name: (waveforms, sample_rate, kbps)}``; ``waveforms`` is a
+        list of ``k · len(originals)`` float32 waveforms: ``k`` draws of every utterance, one draw after the other
+        (``streams * k``); ``kbps`` is the bit rate (kbit/s) that version cost, measured from its bytes by whoever
+        coded it.
     originals : list of np.ndarray, float32
         The recordings at :data:`WIDEBAND_RATE` (16 kHz).
     texts : list of str
@@ -666,22 +665,30 @@ def score_decoders(versions: dict, originals, texts) -> dict:
     Returns
     -------
     dict
-        ``{name: {"cer", "hypothesis" (the first utterance as recognised), "stoi", "lsd" (dB)}}``, in the
-        order of ``versions``.
+        ``{name: {"kbps", "cer", "hypothesis" (the first utterance as recognised), "stoi", "lsd" (dB)}}``, in the
+        order of ``versions``; ``kbps`` is NaN for a version given without one (an uncoded recording).
 
     Raises
     ------
     AudioError
         A waveform that is not valid audio.
+    ValueError
+        A version whose number of waveforms is not a multiple of ``len(originals)``, or a tuple of another length.
     """
     reference = [core_input(y, WIDEBAND_RATE) for y in originals]  # the codec's 8 kHz input
     scores = {}
-    for name, (waves, rate) in versions.items():
+    for name, version in versions.items():
+        if len(version) not in (2, 3):
+            raise ValueError(f"version {name!r}: expected (waveforms, sample_rate[, kbps]), got {len(version)} items")
+        waves, rate = version[:2]
+        if not waves or len(waves) % len(originals):
+            raise ValueError(f"version {name!r}: {len(waves)} waveforms for {len(originals)} utterances")
         draws = len(waves) // len(originals)
         cer, hyps = metrics.recognizer_cer(waves, list(texts) * draws, rate)
         wide = [audio.check_waveform(w, rate, target_rate=WIDEBAND_RATE) for w in waves]
         narrow = [core_input(w, rate) for w in waves]
         scores[name] = {
+            "kbps": float(version[2]) if len(version) == 3 else float("nan"),
             "cer": cer, "hypothesis": hyps[0],
             "stoi": float(np.mean([metrics.stoi(r, w, WIDEBAND_RATE) for r, w in zip(list(originals) * draws, wide)])),
             "lsd": float(np.mean([metrics.log_spectral_distance(r, w, SAMPLE_RATE)

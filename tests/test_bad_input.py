@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_utils import (audio, cyclegan, data, digit_strings, face_swap, image_codec, images, metrics, processing,
-                          recognition, speech_codec, text, tts, voice_conversion)
+from course_utils import (audio, compression, cyclegan, data, digit_strings, face_swap, image_codec, images, metrics,
+                          processing, recognition, speech_codec, text, tts, voice_conversion)
 from course_utils.audio import AudioError
 from course_utils.bitstream import StreamError
 from course_utils.images import ImageError
@@ -52,6 +52,13 @@ CASES = [
     ("image encode: greyscale array", lambda: image_codec.encode(RGB[..., 0]), ImageError, "(H, W, 3)"),
     ("image encode: 0×0", lambda: image_codec.encode(np.zeros((0, 0, 3), np.uint8)), ImageError, "16–8192"),
     ("image decode: garbage", lambda: image_codec.decode(b"garbage"), StreamError, "truncated"),
+    ("opus: 5 kbps", lambda: compression.opus_encode(SPEECH, 16000, 5000), ValueError, "6000–510000"),
+    ("opus: stereo", lambda: compression.opus_encode(STEREO, 16000), AudioError, "mono"),
+    ("opus decode: garbage", lambda: compression.opus_decode(b"garbage"), StreamError, "not an Ogg Opus file"),
+    ("codec2: 700C mode", lambda: compression.codec2_encode(SPEECH, 16000, 700), ValueError, "mode"),
+    ("codec2 decode: half a frame", lambda: compression.codec2_decode(b"1234", 3200), StreamError, "whole"),
+    ("webp: quality 101", lambda: compression.pillow_bytes(RGB, "webp", 101), ValueError, "0–100"),
+    ("avif: float pixels", lambda: compression.pillow_bytes(RGB.astype(np.float32), "avif", 50), ImageError, "uint8"),
     # images
     ("load_image: 20,000 bytes of junk", lambda: images.load_image(b"x" * 20000), ImageError, "<20000 bytes>"),
     ("load_image: float array", lambda: images.load_image(RGB.astype(np.float32)), ImageError, "uint8"),

@@ -22,8 +22,8 @@ def test_speech_codec_round_trips_through_bytes():
     assert core.shape == (len(y8) // sc.HOP, sc.N_MELS) and high.shape == (len(core), sc.N_HIGH)
     assert np.array_equal(np.concatenate([core, high], axis=1), sc.dequantize(sc.quantize(frames)))
     assert np.abs(np.concatenate([core, high], axis=1) - frames).max() <= sc.STEP_DB / 2 + 1e-4
-    assert sc.kbps(data, len(y8)) == pytest.approx(len(data) * 8 / (len(y8) / 8000) / 1000)
-    assert sc.kbps(data, len(y8)) < 16
+    assert compression.kbps(data, len(y8), sc.SAMPLE_RATE) == pytest.approx(len(data) * 8 / (len(y8) / 8000) / 1000)
+    assert compression.kbps(data, len(y8), sc.SAMPLE_RATE) < 16
     wave = sc.decode(data, "griffin_lim")
     assert wave.shape == (len(core) * sc.HIGH_HOP,) and wave.dtype == np.float32 and np.isfinite(wave).all()
     with pytest.raises(ValueError, match="decoder"):
@@ -105,7 +105,7 @@ def test_mu_law_baseline_is_64_kbps_and_close():
     data = sc.mu_law_encode(y, 16000)
     y8 = sc.core_input(y, 16000)
     assert len(data) == len(y8)  # 8 bits per sample at 8 kHz = 64 kbps
-    assert sc.kbps(data, len(y8)) == pytest.approx(64.0)
+    assert compression.kbps(data, len(y8), sc.SAMPLE_RATE) == pytest.approx(64.0)
     out = sc.mu_law_decode(data)
     snr = 10 * np.log10(np.sum(y8 ** 2) / np.sum((out - y8) ** 2))
     assert snr > 30, f"8-bit μ-law should give about 38 dB SNR, got {snr:.1f} dB"
@@ -186,4 +186,15 @@ def test_score_decoders_scores_every_version_against_the_same_references():
     assert scores["original"]["lsd"] == pytest.approx(0.0, abs=1e-6)  # the 8 kHz reference is the original's
     assert 0.5 < scores["mu-law, two draws"]["stoi"] < 1.0 and scores["mu-law, two draws"]["lsd"] > 0
     for row in scores.values():
-        assert set(row) == {"cer", "hypothesis", "stoi", "lsd"} and row["cer"] >= 0 and isinstance(row["hypothesis"], str)
+        assert set(row) == {"kbps", "cer", "hypothesis", "stoi", "lsd"} and row["cer"] >= 0
+        assert isinstance(row["hypothesis"], str) and np.isnan(row["kbps"])  # given no bit rate, none is reported
+
+
+def test_score_decoders_reports_the_bit_rate_each_coder_measured():
+    originals = [speech_like(0.6, seed=s) for s in range(2)]
+    mu_streams = [sc.mu_law_encode(y, 16000) for y in originals]
+    rate = compression.kbps(b"".join(mu_streams), sum(len(sc.core_input(y, 16000)) for y in originals), 8000)
+    versions = {"mu-law": ([sc.mu_law_decode(s) for s in mu_streams], sc.SAMPLE_RATE, rate)}
+    assert sc.score_decoders(versions, originals, ["one", "two"])["mu-law"]["kbps"] == pytest.approx(64.0)
+    with pytest.raises(ValueError, match="3 waveforms for 2 utterances"):
+        sc.score_decoders({"bad": (originals + originals[:1], 16000)}, originals, ["one", "two"])

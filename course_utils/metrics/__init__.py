@@ -3,11 +3,11 @@
 ``from course_utils import metrics`` then ``metrics.psnr(...)``, ``metrics.error_rates(...)``,
 ``metrics.stoi(...)``; nothing here imports Keras at import time.
 """
-from .image import bd_rate, interpolate_at_rate, ms_ssim, psnr
+from .image import bd_rate, common_range, interpolate_at_rate, ms_ssim, psnr
 from .speech import (POCKETSPHINX_RATE, ErrorRates, dtw_path, error_rates, f0_rmse, log_spectral_distance,
                      mcd_frames, mel_cepstral_distortion, normalize_text, recognizer_cer, stoi,
                      transcribe_pocketsphinx, voiced_frames)
 
-__all__ = ["bd_rate", "interpolate_at_rate", "ms_ssim", "psnr", "POCKETSPHINX_RATE", "ErrorRates", "dtw_path",
-           "error_rates", "f0_rmse", "log_spectral_distance", "mcd_frames", "mel_cepstral_distortion",
+__all__ = ["bd_rate", "common_range", "interpolate_at_rate", "ms_ssim", "psnr", "POCKETSPHINX_RATE", "ErrorRates",
+           "dtw_path", "error_rates", "f0_rmse", "log_spectral_distance", "mcd_frames", "mel_cepstral_distortion",
            "normalize_text", "recognizer_cer", "stoi", "transcribe_pocketsphinx", "voiced_frames"]

@@ -1,4 +1,4 @@
-"""Image quality and rate–distortion measures: PSNR, MS-SSIM and the Bjøntegaard delta rate.
+"""Image quality and rate–distortion measures: PSNR, MS-SSIM, the Bjøntegaard delta rate and reading RD curves.
 
 Used by the compression (02), conversion (03) and synthesis (05) notebooks. PSNR is
 scikit-image's, MS-SSIM TensorFlow's; BD-rate follows Bjøntegaard (VCEG-M33, 2001).
@@ -117,8 +117,7 @@ def bd_rate(rate_anchor, psnr_anchor, rate_test, psnr_test) -> float:
         if np.any(rate <= 0):
             raise ValueError("rates must be positive")
         curves.append((np.log10(rate), quality))
-    low = max(curves[0][1].min(), curves[1][1].min())
-    high = min(curves[0][1].max(), curves[1][1].max())
+    low, high = common_range(curves[0][1], curves[1][1])
     if high <= low:
         raise ValueError(f"the PSNR ranges do not overlap (anchor {curves[0][1].min():.2f}–{curves[0][1].max():.2f}"
                          f" dB, test {curves[1][1].min():.2f}–{curves[1][1].max():.2f} dB)")
@@ -127,6 +126,21 @@ def bd_rate(rate_anchor, psnr_anchor, rate_test, psnr_test) -> float:
         poly = np.polyint(np.polyfit(quality, log_rate, 3))
         integrals.append((np.polyval(poly, high) - np.polyval(poly, low)) / (high - low))
     return float((10 ** (integrals[1] - integrals[0]) - 1) * 100)
+
+
+def common_range(values_a, values_b) -> tuple[float, float]:
+    """The interval two curves both cover along one axis (e.g. the PSNR range of a BD-rate), ``(low, high)``.
+
+    ``low`` is the larger of the two minima, ``high`` the smaller of the maxima; ``high <= low`` means the
+    curves share no range.
+
+    Examples
+    --------
+    >>> common_range([24.0, 27.0], [26.0, 31.0])
+    (26.0, 27.0)
+    """
+    a, b = np.asarray(values_a, float), np.asarray(values_b, float)
+    return float(max(a.min(), b.min())), float(min(a.max(), b.max()))
 
 
 def interpolate_at_rate(rates, values, rate: float) -> float:
