@@ -14,8 +14,14 @@ Desai et al. (2010) / Chen et al. (2014):
    the source's aperiodicity and energy (c0) are kept.
 5. WORLD synthesis (:func:`course_utils.audio.world_synthesize`).
 
-The scores (:func:`conversion_scores`) are MCD and F0 RMSE from :mod:`course_utils.metrics`; a speaker
-classifier on MFCC statistics (:func:`train_speaker_classifier`) judges whose voice the result is.
+The classical baseline is Toda et al.'s own converter: a joint-density GMM on the same aligned pairs
+(static + Δ, no context), converted by maximum-likelihood parameter generation —
+:class:`course_utils.models.gmm_converter.JointDensityGMM`, :func:`train_gmm_converter`. Both converters share
+steps 1, 2, 4 and 5 and the postfilter (:class:`SpectralConverter`), so they differ only in the mapping.
+
+:func:`evaluate_converter` scores any converter on held-out sentences: MCD and F0 RMSE
+(:func:`conversion_scores`, from :mod:`course_utils.metrics`), PocketSphinx CER of the synthesised speech, and the
+share that a speaker classifier on MFCC statistics (:func:`train_speaker_classifier`) judges to be the target.
 Public function on raw input: :func:`convert_voice`.
 """
 from __future__ import annotations
@@ -122,17 +128,20 @@ def align_pair(source: WorldFeatures, target: WorldFeatures) -> tuple[np.ndarray
     return metrics.dtw_path(source.mcep[:, 1:], target.mcep[:, 1:])
 
 
-def parallel_frames(sources, targets) -> tuple[np.ndarray, np.ndarray]:
+def parallel_frames(sources, targets, context: int = CONTEXT) -> tuple[np.ndarray, np.ndarray]:
     """Training pairs for the mapping: DTW-aligned frames of parallel utterances.
 
     Parameters
     ----------
     sources, targets : sequence of WorldFeatures
         The same sentences said by the source and the target speaker.
+    context : int
+        Source frames of context on each side (:func:`stack_context`): :data:`CONTEXT` for the DNN,
+        0 for the joint-density GMM.
 
     Returns
     -------
-    x : np.ndarray, float32, shape (n_pairs, (2·CONTEXT+1) · 3 · MCEP_ORDER)
+    x : np.ndarray, float32, shape (n_pairs, (2·context+1) · 3 · MCEP_ORDER)
         Source c1…c24 with Δ, ΔΔ and context.
     y : np.ndarray, float32, shape (n_pairs, 3 · MCEP_ORDER)
         Target c1…c24 with Δ, ΔΔ.
@@ -140,7 +149,7 @@ def parallel_frames(sources, targets) -> tuple[np.ndarray, np.ndarray]:
     xs, ys = [], []
     for s, t in zip(sources, targets):
         i_s, i_t = align_pair(s, t)
-        xs.append(stack_context(with_deltas(s.mcep[:, 1:]))[i_s])
+        xs.append(stack_context(with_deltas(s.mcep[:, 1:]), context)[i_s])
         ys.append(with_deltas(t.mcep[:, 1:])[i_t])
     return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.float32)
 
@@ -222,8 +231,42 @@ def postfilter_mcep(mcep: np.ndarray, beta: float = 0.2, sample_rate: int = VC_S
     return out
 
 
+class SpectralConverter:
+    """What every voice converter of the course shares; a subclass maps c1…c24 (:meth:`map_statics`).
+
+    A subclass has the attributes ``f0_source``, ``f0_target`` (:class:`LogF0Stats`) and ``postfilter``
+    (β of :func:`postfilter_mcep`). Anything with a ``convert_features`` method like this one can be scored by
+    :func:`evaluate_converter` and used by :func:`convert_voice`.
+    """
+
+    def map_statics(self, statics: np.ndarray) -> np.ndarray:
+        """Map source c1…c24, shape (n_frames, MCEP_ORDER), to the target's, same shape."""
+        raise NotImplementedError
+
+    def map_mcep(self, mcep: np.ndarray) -> np.ndarray:
+        """Convert a source mel-cepstrum.
+
+        Parameters
+        ----------
+        mcep : np.ndarray, float, shape (n_frames, MCEP_ORDER + 1)
+            c0…c24 of one utterance.
+
+        Returns
+        -------
+        np.ndarray, float64, shape (n_frames, MCEP_ORDER + 1)
+            c1…c24 mapped (:meth:`map_statics`), c0 kept, then postfiltered (:func:`postfilter_mcep`).
+        """
+        mapped = np.concatenate([mcep[:, :1], self.map_statics(mcep[:, 1:])], axis=1).astype(np.float64)
+        return postfilter_mcep(mapped, self.postfilter)
+
+    def convert_features(self, features: WorldFeatures) -> WorldFeatures:
+        """Converted WORLD parameters: mapped mel-cepstrum, converted F0 (:func:`convert_f0`), source aperiodicity."""
+        return WorldFeatures(convert_f0(features.f0, self.f0_source, self.f0_target), self.map_mcep(features.mcep),
+                             features.bap, features.sample_rate, features.fft_size, features.frame_period)
+
+
 @dataclass
-class VoiceConverter:
+class VoiceConverter(SpectralConverter):
     """A trained bdl → slt converter: the DNN, feature statistics and F0 statistics.
 
     Attributes
@@ -246,17 +289,11 @@ class VoiceConverter:
     f0_target: LogF0Stats
     postfilter: float = 0.2
 
-    def map_mcep(self, mcep: np.ndarray) -> np.ndarray:
-        """Convert a source mel-cepstrum (n_frames, 25): c1…c24 mapped, c0 kept, then postfiltered."""
-        x = (stack_context(with_deltas(mcep[:, 1:])) - self.x_mean) / self.x_std
+    def map_statics(self, statics: np.ndarray) -> np.ndarray:
+        """The DNN on c1…c24 with Δ, ΔΔ and context; returns the static part of its output, (n_frames, 24)."""
+        x = (stack_context(with_deltas(statics)) - self.x_mean) / self.x_std
         y = np.asarray(self.model(x.astype(np.float32), training=False)) * self.y_std + self.y_mean
-        mapped = np.concatenate([mcep[:, :1], y[:, :MCEP_ORDER]], axis=1).astype(np.float64)
-        return postfilter_mcep(mapped, self.postfilter)
-
-    def convert_features(self, features: WorldFeatures) -> WorldFeatures:
-        """Converted WORLD parameters: mapped mel-cepstrum, converted F0, source aperiodicity."""
-        return WorldFeatures(convert_f0(features.f0, self.f0_source, self.f0_target), self.map_mcep(features.mcep),
-                             features.bap, features.sample_rate, features.fft_size)
+        return y[:, :MCEP_ORDER]
 
 
 def train_voice_converter(sources, targets, epochs: int = 15, batch_size: int = 256, units: int = 256,
@@ -301,7 +338,80 @@ def train_voice_converter(sources, targets, epochs: int = 15, batch_size: int = 
     return converter, history
 
 
-def conversion_scores(converter: VoiceConverter, sources, targets) -> dict:
+@dataclass
+class GMMVoiceConverter(SpectralConverter):
+    """The classical baseline: a joint-density GMM mapping c1…c24 by MLPG (Toda, Black & Tokuda 2007).
+
+    Attributes
+    ----------
+    model : course_utils.models.gmm_converter.JointDensityGMM
+        Fitted on [static; Δ] c1…c24 of DTW-aligned source and target frames.
+    f0_source, f0_target : LogF0Stats
+    postfilter : float
+        β of :func:`postfilter_mcep`, as for the DNN (0 = none).
+    mlpg : bool
+        True: the MLPG trajectory (:meth:`~course_utils.models.gmm_converter.JointDensityGMM.convert`);
+        False: the per-frame conditional mean
+        (:meth:`~course_utils.models.gmm_converter.JointDensityGMM.conditional_mean`).
+    """
+
+    model: object
+    f0_source: LogF0Stats
+    f0_target: LogF0Stats
+    postfilter: float = 0.2
+    mlpg: bool = True
+
+    def map_statics(self, statics: np.ndarray) -> np.ndarray:
+        """[c1…c24; Δ] (:func:`with_deltas`) through the GMM; returns the converted statics, (n_frames, 24)."""
+        x = with_deltas(statics)[:, :2 * statics.shape[1]]
+        return self.model.convert(x) if self.mlpg else self.model.conditional_mean(x)[:, :statics.shape[1]]
+
+
+def train_gmm_converter(sources, targets, n_components: int = 32, max_pairs: int | None = None,
+                        max_iter: int = 100, seed: int = 0) -> GMMVoiceConverter:
+    """Fit the joint-density GMM on the DNN's training pairs: the same DTW path, static + Δ, no context.
+
+    Parameters
+    ----------
+    sources, targets : sequence of WorldFeatures
+        Parallel training utterances of the source and target speakers.
+    n_components : int
+        Gaussian components (full covariances).
+    max_pairs : int, optional
+        Fit on this many aligned pairs drawn at random (seeded) when there are more: neighbouring 5 ms frames
+        are nearly copies of each other, and EM's cost grows with the pairs. None: all of them.
+    max_iter : int
+        EM iterations at most.
+    seed : int
+        Seed of the draw and of the k-means initialisation.
+
+    Returns
+    -------
+    GMMVoiceConverter
+        With :func:`convert_f0`'s statistics of the training utterances; ``model.fit_seconds`` is the EM time.
+
+    Raises
+    ------
+    ValueError
+        ``sources`` and ``targets`` differ in length or are empty, ``max_pairs`` is below 1, or the pairs are too few
+        for ``n_components`` (:meth:`~course_utils.models.gmm_converter.JointDensityGMM.fit`).
+    """
+    from .models.gmm_converter import JointDensityGMM
+
+    if len(sources) != len(targets) or not len(sources):
+        raise ValueError(f"sources and targets must be parallel and non-empty, got {len(sources)} and {len(targets)}")
+    if max_pairs is not None and max_pairs < 1:
+        raise ValueError(f"max_pairs must be at least 1 or None, got {max_pairs}")
+    x, y = parallel_frames(sources, targets, context=0)
+    if max_pairs is not None and len(x) > max_pairs:
+        keep = np.sort(np.random.default_rng(seed).choice(len(x), max_pairs, replace=False))
+        x, y = x[keep], y[keep]
+    static_delta = slice(0, 2 * MCEP_ORDER)
+    model = JointDensityGMM(n_components, max_iter=max_iter, seed=seed).fit(x[:, static_delta], y[:, static_delta])
+    return GMMVoiceConverter(model, LogF0Stats.of([s.f0 for s in sources]), LogF0Stats.of([t.f0 for t in targets]))
+
+
+def conversion_scores(converter: SpectralConverter, sources, targets, converted=None) -> dict:
     """MCD and F0 RMSE of converted and of unconverted speech against the real target, per utterance.
 
     The mel-cepstra are compared on speech frames (:func:`course_utils.metrics.voiced_frames`)
@@ -310,9 +420,13 @@ def conversion_scores(converter: VoiceConverter, sources, targets) -> dict:
 
     Parameters
     ----------
-    converter : VoiceConverter
+    converter : SpectralConverter
+        Any converter with ``convert_features`` (:class:`VoiceConverter`, :class:`GMMVoiceConverter`).
     sources, targets : sequence of WorldFeatures
         Held-out parallel utterances.
+    converted : sequence of WorldFeatures, optional
+        ``converter.convert_features`` of each source when already computed (:func:`evaluate_converter`
+        synthesises them too); None converts here.
 
     Returns
     -------
@@ -320,8 +434,9 @@ def conversion_scores(converter: VoiceConverter, sources, targets) -> dict:
         ``mcd_converted``, ``mcd_unconverted`` (dB), ``f0_rmse_converted``, ``f0_rmse_unconverted`` (Hz).
     """
     out = {"mcd_converted": [], "mcd_unconverted": [], "f0_rmse_converted": [], "f0_rmse_unconverted": []}
-    for src, tgt in zip(sources, targets):
-        conv = converter.convert_features(src)
+    if converted is None:
+        converted = [converter.convert_features(src) for src in sources]
+    for src, tgt, conv in zip(sources, targets, converted):
         speech_src, speech_tgt = metrics.voiced_frames(src), metrics.voiced_frames(tgt)
         for kind, feats in (("converted", conv), ("unconverted", src)):
             out[f"mcd_{kind}"].append(metrics.mcd_frames(tgt.mcep[speech_tgt], feats.mcep[speech_src]))
@@ -330,7 +445,82 @@ def conversion_scores(converter: VoiceConverter, sources, targets) -> dict:
     return out
 
 
-def convert_voice(waveform, sample_rate: int, converter: VoiceConverter) -> tuple[np.ndarray, int]:
+@dataclass
+class ConverterEvaluation:
+    """What :func:`evaluate_converter` measured for one converter on held-out sentences.
+
+    Attributes
+    ----------
+    mcd_db : float
+        Mean MCD of the converted mel-cepstra against the target's, dB.
+    f0_rmse_hz : float
+        Mean F0 RMSE over the utterances that have frames voiced in both, Hz.
+    cer : float
+        PocketSphinx character error rate of the synthesised speech, pooled.
+    target_speaker_rate : float
+        Share of the synthesised utterances the speaker classifier judges to be the target speaker.
+    scores : dict of str -> list of float
+        Per utterance, :func:`conversion_scores` (converted and unconverted).
+    waveforms : list of np.ndarray, float32
+        The synthesised utterances, :data:`VC_SAMPLE_RATE` Hz.
+    hypotheses : list of str
+        What PocketSphinx heard in each.
+    """
+
+    mcd_db: float
+    f0_rmse_hz: float
+    cer: float
+    target_speaker_rate: float
+    scores: dict
+    waveforms: list
+    hypotheses: list
+
+
+def evaluate_converter(converter: SpectralConverter, sources, targets, texts, judge,
+                       target_speaker: str = "slt") -> ConverterEvaluation:
+    """Score a converter on held-out parallel sentences, the same way for every converter.
+
+    MCD and F0 RMSE against the real target (:func:`conversion_scores`); then each source utterance is converted
+    and synthesised with WORLD, PocketSphinx transcribes it (:func:`course_utils.metrics.recognizer_cer`) and the
+    speaker classifier judges whose voice it is.
+
+    Parameters
+    ----------
+    converter : SpectralConverter
+        Anything with ``convert_features`` (:class:`VoiceConverter`, :class:`GMMVoiceConverter`).
+    sources : sequence of WorldFeatures
+        Source utterances, analysed with aperiodicity (they are synthesised).
+    targets : sequence of WorldFeatures
+        The target speaker's recordings of the same sentences.
+    texts : sequence of str
+        What each sentence says.
+    judge : sklearn classifier
+        From :func:`train_speaker_classifier`: ``predict`` on :func:`speaker_features` rows.
+    target_speaker : str
+        The label the judge should give converted speech.
+
+    Returns
+    -------
+    ConverterEvaluation
+
+    Raises
+    ------
+    ValueError
+        ``sources``, ``targets`` and ``texts`` differ in length or are empty; a source has no aperiodicity.
+    """
+    if not len(sources) or not len(sources) == len(targets) == len(texts):
+        raise ValueError(f"sources, targets and texts must be parallel and non-empty, got {len(sources)}, "
+                         f"{len(targets)} and {len(texts)}")
+    converted = [converter.convert_features(f) for f in sources]
+    scores = conversion_scores(converter, sources, targets, converted)
+    waveforms = [audio.world_synthesize(f) for f in converted]
+    cer, hypotheses = metrics.recognizer_cer(waveforms, texts, VC_SAMPLE_RATE)
+    judged = judge.predict(np.stack([speaker_features(y, VC_SAMPLE_RATE) for y in waveforms]))
+    return ConverterEvaluation(float(np.mean(scores["mcd_converted"])), float(np.nanmean(scores["f0_rmse_converted"])),
+                               float(cer), float(np.mean(judged == target_speaker)), scores, waveforms, hypotheses)
+
+
+def convert_voice(waveform, sample_rate: int, converter: SpectralConverter) -> tuple[np.ndarray, int]:
     """Convert a source-speaker (bdl) utterance to the target voice (slt).
 
     Parameters
@@ -339,8 +529,8 @@ def convert_voice(waveform, sample_rate: int, converter: VoiceConverter) -> tupl
         Mono speech in [-1, 1], any length from 0.1 s.
     sample_rate : int
         Hz, 8000–48000 (resampled to 16000).
-    converter : VoiceConverter
-        From :func:`train_voice_converter`.
+    converter : SpectralConverter
+        From :func:`train_voice_converter` (the DNN) or :func:`train_gmm_converter`.
 
     Returns
     -------

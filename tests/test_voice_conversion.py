@@ -107,3 +107,112 @@ def test_postfilter_sharpens_and_keeps_energy():
     e_out = pysptk.mc2e(np.ascontiguousarray(out), alpha=0.42, irlen=512)
     assert np.allclose(e_in, e_out, rtol=1e-2)  # impulse-response truncation (irlen) leaves ~0.5 %
     assert np.array_equal(vc.postfilter_mcep(mcep, beta=0.0), mcep)
+
+
+# ----------------------------------------------------------------------------- the joint-density GMM baseline
+
+
+@pytest.fixture(scope="module")
+def analysed(parallel):
+    """WORLD features of the fixture's sentences (with aperiodicity: they are synthesised)."""
+    return [vc.analyse(y, 16000) for y in parallel["bdl"]], [vc.analyse(y, 16000) for y in parallel["slt"]]
+
+
+@pytest.fixture(scope="module")
+def gmm_converter(analysed):
+    """A 2-component JD-GMM fitted on the first two sentences; the third stays held out."""
+    sources, targets = analysed
+    return vc.train_gmm_converter(sources[:2], targets[:2], n_components=2, seed=0)
+
+
+def test_delta_operator_is_the_features_delta():
+    from course_utils.models.gmm_converter import delta_operator
+
+    x = np.random.default_rng(0).normal(size=(30, 4))
+    for n_frames in (1, 2, 30):  # edge frames repeat, as librosa's mode="nearest"
+        assert np.allclose(delta_operator(n_frames) @ x[:n_frames], vc.with_deltas(x[:n_frames])[:, 4:8], atol=1e-6)
+    with pytest.raises(ValueError, match="width"):
+        delta_operator(10, width=4)
+    with pytest.raises(ValueError, match="n_frames"):
+        delta_operator(0)
+
+
+def test_mlpg_recovers_a_consistent_trajectory_and_checks_shapes():
+    from course_utils.models.gmm_converter import delta_operator, mlpg
+
+    y = np.cumsum(np.random.default_rng(1).normal(size=(40, 3)), axis=0)
+    means = np.concatenate([y, delta_operator(40) @ y], axis=1)  # statics and deltas that agree
+    out = mlpg(means, np.tile(np.eye(6), (40, 1, 1)))
+    assert out.shape == (40, 3) and out.dtype == np.float64 and np.allclose(out, y)
+    with pytest.raises(ValueError, match="means must have shape"):
+        mlpg(means[:, :5], np.tile(np.eye(5), (40, 1, 1)))
+    with pytest.raises(ValueError, match="precisions must have shape"):
+        mlpg(means, np.tile(np.eye(6), (39, 1, 1)))
+
+
+def test_gmm_converter_reduces_mcd_on_a_held_out_sentence(gmm_converter, analysed):
+    sources, targets = analysed
+    before = metrics.mcd_frames(targets[2].mcep, sources[2].mcep)
+    after = metrics.mcd_frames(targets[2].mcep, gmm_converter.convert_features(sources[2]).mcep)
+    assert after < before - 3.0  # measured: 14.2 dB unconverted, 6.3 dB converted
+    converted = gmm_converter.convert_features(sources[2])
+    assert converted.mcep.shape == sources[2].mcep.shape and converted.bap is sources[2].bap
+    voiced = sources[2].f0 > 0
+    assert np.array_equal(converted.f0 > 0, voiced)
+    assert np.median(converted.f0[voiced]) > np.median(sources[2].f0[voiced])  # pitch moved up to the target
+
+
+def test_mlpg_is_smoother_than_the_per_frame_conditional_mean(gmm_converter, analysed):
+    model = gmm_converter.model
+    x = vc.with_deltas(analysed[0][2].mcep[:, 1:])[:, :2 * vc.MCEP_ORDER]
+    trajectory, per_frame = model.convert(x), model.conditional_mean(x)
+    assert trajectory.shape == (len(x), vc.MCEP_ORDER) and per_frame.shape == (len(x), 2 * vc.MCEP_ORDER)
+    roughness = lambda z: np.mean(np.diff(z, axis=0) ** 2)  # noqa: E731 - mean squared frame-to-frame step
+    assert roughness(trajectory) < 0.9 * roughness(per_frame[:, :vc.MCEP_ORDER])  # measured: 0.74
+    assert np.allclose(model.posteriors(x).sum(axis=1), 1.0)
+
+
+def test_gmm_converter_rejects_bad_input(gmm_converter, analysed):
+    from course_utils.models.gmm_converter import JointDensityGMM
+
+    sources, targets = analysed
+    x = np.random.default_rng(0).normal(size=(100, 8))
+    with pytest.raises(ValueError, match="same shape"):
+        JointDensityGMM(2).fit(x, x[:, :6])
+    with pytest.raises(ValueError, match="too few"):
+        JointDensityGMM(32).fit(x, x)
+    with pytest.raises(ValueError, match="finite"):
+        JointDensityGMM(2).fit(np.where(x > 2, np.nan, x), x)
+    with pytest.raises(ValueError, match="n_components"):
+        JointDensityGMM(0)
+    with pytest.raises(RuntimeError, match="fit"):
+        JointDensityGMM(2).convert(x)
+    with pytest.raises(ValueError, match=r"x must have shape \(n_frames, 48\)"):
+        gmm_converter.model.convert(x)
+    with pytest.raises(ValueError, match="parallel"):
+        vc.train_gmm_converter(sources[:2], targets[:1])
+    with pytest.raises(ValueError, match="max_pairs"):
+        vc.train_gmm_converter(sources, targets, max_pairs=0)
+
+
+def test_evaluate_converter_scores_any_converter(gmm_converter, analysed, parallel):
+    class Unconverted(vc.SpectralConverter):
+        """Keeps the spectrum and the pitch: its MCD must equal the unconverted one."""
+
+        f0_source = f0_target = vc.LogF0Stats(0.0, 1.0)
+        postfilter = 0.0
+
+        def map_statics(self, statics):
+            return statics
+
+    sources, targets = analysed
+    texts = ["rice is often served in round bowls"]
+    judge = vc.train_speaker_classifier(parallel["bdl"][:2] + parallel["slt"][:2], ["bdl"] * 2 + ["slt"] * 2, 16000)
+    same = vc.evaluate_converter(Unconverted(), sources[2:], targets[2:], texts, judge)
+    assert same.mcd_db == pytest.approx(same.scores["mcd_unconverted"][0])
+    gmm = vc.evaluate_converter(gmm_converter, sources[2:], targets[2:], texts, judge)
+    assert gmm.mcd_db < same.mcd_db - 3.0 and gmm.f0_rmse_hz < same.f0_rmse_hz
+    assert 0 <= gmm.cer and gmm.target_speaker_rate in (0.0, 1.0) and len(gmm.hypotheses) == 1
+    assert gmm.waveforms[0].dtype == np.float32 and len(gmm.waveforms) == 1
+    with pytest.raises(ValueError, match="parallel and non-empty"):
+        vc.evaluate_converter(gmm_converter, sources, targets[:2], texts, judge)

@@ -1,4 +1,6 @@
-"""The course's neural networks: one file per model, the paper named at its top.
+"""The course's models: one file per model, the paper named at its top.
+
+The neural networks, and one classical model they are measured against (the JD-GMM converter).
 
 Each file reads top to bottom like a keras-io example: the custom layers and the builder (or the
 ``keras.Model`` subclass) at module level, nothing else. Data, training loops and public functions
@@ -19,6 +21,8 @@ Notebook 02 (:mod:`course_utils.image_codec`, :mod:`course_utils.speech_codec`, 
 Notebook 03 (:mod:`course_utils.voice_conversion`, :mod:`course_utils.face_swap`)
 
 * :mod:`~course_utils.models.voice_conversion` — DNN mapping one speaker's spectral features to another's.
+* :mod:`~course_utils.models.gmm_converter` — the classical baseline: joint-density GMM with maximum-likelihood
+  parameter generation (scikit-learn's ``GaussianMixture``; no Keras).
 * :mod:`~course_utils.models.face_swap` — shared-encoder, two-decoder face-swap autoencoder.
 
 Notebook 04 (:mod:`course_utils.recognition`, :mod:`course_utils.digit_features`,
