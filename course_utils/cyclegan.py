@@ -3,8 +3,11 @@
 The model (generators, PatchGAN discriminators, the training step with its losses and history buffer)
 is in :mod:`course_utils.models.cyclegan` (Zhu et al. 2017). Here: the data split shared with notebook
 01 (:func:`holdout_split`), training (:func:`train_cyclegan`), the shipped generators
-(:func:`save_generators`, :func:`load_generators`), translation (:func:`translate`) and the evaluation
-by an independent judge (:func:`evaluate_pair`).
+(:func:`save_generators`, :func:`load_generators`), translation (:func:`translate`), the classical
+baseline it is compared with — colour transfer (Reinhard et al. 2001, :func:`colour_transfer`) — and the
+evaluation by an independent judge: :func:`score_translator` scores any translator (the CycleGAN's
+generators, colour transfer) with the same photos and the same judge; :func:`evaluate_pair` adds what only
+the CycleGAN has (round trips, the judge on real photos).
 
 Shipped weights (``course_utils/weights/cyclegan_horse2zebra_*.weights.h5`` and, for the
 second pair, ``cyclegan_summer2winter_*``) were trained by the project's own script::
@@ -16,7 +19,9 @@ Public function on raw input: :func:`translate`.
 """
 from __future__ import annotations
 
+import functools
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +41,36 @@ TRAINING = dict(epochs=30, batch_size=4, minutes=90.0)
 
 
 # ----------------------------------------------------------------------------- data and training
+
+
+def _check_photos(name: str, images, single: bool = False) -> np.ndarray:
+    """``images`` as a uint8 array of RGB photos, or a ValueError naming the argument.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for the message.
+    images : array-like
+        uint8, shape ``(n, h, w, 3)`` with ``n, h, w ≥ 1`` (also ``(h, w, 3)`` when ``single``).
+    single : bool
+        Accept one photo ``(h, w, 3)`` as well.
+
+    Returns
+    -------
+    np.ndarray, uint8
+        ``images`` itself (not copied).
+
+    Raises
+    ------
+    ValueError
+        Not uint8, not RGB, or empty.
+    """
+    arr = np.asarray(images)
+    shapes = "(n, h, w, 3) or (h, w, 3)" if single else "(n, h, w, 3)"
+    if (arr.dtype != np.uint8 or arr.ndim not in ((3, 4) if single else (4,)) or arr.shape[-1] != 3
+            or arr.size == 0):
+        raise ValueError(f"{name}: expected uint8 RGB photos {shapes}, got {arr.dtype} {arr.shape}")
+    return arr
 
 
 def holdout_split(photos, seed: int = 1234, test_size: float = 0.2):
@@ -111,9 +146,7 @@ def train_cyclegan(images_a: np.ndarray, images_b: np.ndarray, epochs: int = 10,
     """
     import keras
 
-    for name, imgs in (("images_a", images_a), ("images_b", images_b)):
-        if imgs.ndim != 4 or imgs.shape[-1] != 3 or imgs.dtype != np.uint8:
-            raise ValueError(f"{name}: expected uint8 (n, h, w, 3), got {imgs.dtype} {imgs.shape}")
+    images_a, images_b = _check_photos("images_a", images_a), _check_photos("images_b", images_b)
     if images_a.shape[1:] != images_b.shape[1:]:
         raise ValueError(f"image sizes differ: {images_a.shape[1:]} vs {images_b.shape[1:]}")
     keras.utils.set_random_seed(seed)
@@ -288,7 +321,139 @@ def translate(image, direction: str = "a2b", pair=("horse", "zebra"), generators
     return translate_batch(gens[names[direction]], x)[0]
 
 
+# ----------------------------------------------------------------------------- the classical baseline
+
+
+def lab_statistics(images) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each CIELAB channel, pooled over every pixel of every photo.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (n, h, w, 3) or (h, w, 3)
+        sRGB photos (converted with :func:`skimage.color.rgb2lab`, D65 white).
+
+    Returns
+    -------
+    mean, std : np.ndarray, float64, shape (3,)
+        Channels L* (lightness, 0–100), a* (green − / red +), b* (blue − / yellow +; both about −128…127).
+
+    Raises
+    ------
+    ValueError
+        ``images`` is not uint8 RGB.
+    """
+    from skimage.color import rgb2lab
+
+    lab = rgb2lab(_check_photos("images", images, single=True)).reshape(-1, 3)
+    return lab.mean(axis=0), lab.std(axis=0)
+
+
+def colour_transfer(images, reference) -> np.ndarray:
+    """Reinhard et al. (2001) colour transfer: give each photo the colour statistics of a reference.
+
+    Each photo is converted to CIELAB, a decorrelated opponent-colour space (lightness, green–red,
+    blue–yellow), so the three channels can be matched independently: per channel, the photo's own
+    mean is subtracted, its spread scaled by ``std_reference / std_photo``, and the reference's mean
+    added. Colours that land outside sRGB are clipped when converting back. Only the colour
+    *distribution* moves; every edge, texture and shape of the photo stays where it was.
+
+    Reinhard et al. worked in Ruderman's lαβ space; CIELAB (:func:`skimage.color.rgb2lab`) is the
+    decorrelated space of the same kind that scikit-image provides.
+
+    The course's choice of reference (notebook 05): **all training photos of the target domain**,
+    their statistics pooled (:func:`lab_statistics`). It is the information the CycleGAN learned
+    from — the whole target domain, no held-out photo — so the two are compared on equal terms, and
+    it is deterministic: a single random target photo as the reference (Reinhard's own use) would make
+    the rate depend on which photo was drawn (a snowy or a green winter photo, a close-up or a herd).
+    One photo as ``reference`` is accepted as well.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (n, h, w, 3) or (h, w, 3)
+        The photos to recolour; each is matched on its own statistics.
+    reference : np.ndarray, uint8, shape (m, h', w', 3) or (h', w', 3)
+        Photos of the target domain (any size and count); their pooled CIELAB mean and standard
+        deviation are the target.
+
+    Returns
+    -------
+    np.ndarray, uint8, same shape as ``images``
+        The recoloured photos, 0–255.
+
+    Raises
+    ------
+    ValueError
+        ``images`` or ``reference`` is not uint8 RGB.
+
+    References
+    ----------
+    E. Reinhard, M. Ashikhmin, B. Gooch and P. Shirley, "Color transfer between images",
+    IEEE Computer Graphics and Applications 21(5), 2001.
+    """
+    from skimage.color import lab2rgb, rgb2lab
+    from skimage.util import img_as_ubyte
+
+    images = _check_photos("images", images, single=True)
+    target_mean, target_std = lab_statistics(_check_photos("reference", reference, single=True))
+    lab = rgb2lab(images)
+    axes = (-3, -2)  # each photo's own pixels
+    mean, std = lab.mean(axis=axes, keepdims=True), lab.std(axis=axes, keepdims=True)
+    lab = (lab - mean) * (target_std / np.maximum(std, 1e-6)) + target_mean  # a flat channel takes the target mean
+    with warnings.catch_warnings():  # out-of-gamut colours are clipped to sRGB: expected here, not news
+        warnings.filterwarnings("ignore", message=".*negative Z values", category=UserWarning)
+        rgb = lab2rgb(lab)
+    return img_as_ubyte(np.clip(rgb, 0.0, 1.0))
+
+
+def colour_transfer_translators(images_a, images_b) -> dict:
+    """Colour transfer both ways between the two domains of a pair, as translators for :func:`score_translator`.
+
+    Parameters
+    ----------
+    images_a, images_b : np.ndarray, uint8, shape (n, h, w, 3)
+        The **training** photos of domain a and of domain b: the references (see :func:`colour_transfer`).
+
+    Returns
+    -------
+    dict
+        ``"a2b"``: photos → :func:`colour_transfer` to ``images_b``'s statistics; ``"b2a"``: to ``images_a``'s.
+
+    Raises
+    ------
+    ValueError
+        ``images_a`` or ``images_b`` is not uint8 RGB.
+    """
+    images_a, images_b = _check_photos("images_a", images_a), _check_photos("images_b", images_b)
+    return {"a2b": functools.partial(colour_transfer, reference=images_b),
+            "b2a": functools.partial(colour_transfer, reference=images_a)}
+
+
 # ----------------------------------------------------------------------------- metrics
+
+
+def _judge_probabilities(classifier, images: np.ndarray) -> np.ndarray:
+    """The classifier's class probabilities of uint8 photos, resized (bicubic) to its input size if needed.
+
+    Returns
+    -------
+    np.ndarray, float, shape (n, n_classes)
+    """
+    import keras
+
+    x = np.asarray(images, np.float32)
+    size = classifier.input_shape[1]
+    if x.shape[1] != size:
+        x = np.asarray(keras.ops.image.resize(x, (size, size), interpolation="bicubic"))
+    return np.asarray(classifier.predict(np.clip(x, 0, 255), verbose=0))
+
+
+def _rate(probs: np.ndarray, target: int, among=None) -> float:
+    """Share of rows of ``probs`` whose argmax (over the classes ``among``, default all) is ``target``."""
+    if among is not None:
+        keep = np.full(probs.shape[1], -np.inf)
+        keep[list(among)] = 0.0
+        probs = probs + keep
+    return float(np.mean(np.argmax(probs, axis=1) == target))
 
 
 def target_domain_rate(classifier, images: np.ndarray, target: int, among=None) -> float:
@@ -303,29 +468,75 @@ def target_domain_rate(classifier, images: np.ndarray, target: int, among=None) 
     target : int
         Index of the target domain among the classifier's classes.
     among : sequence of int, optional
-        Restrict the decision to these classes (e.g. the two domains of the pair).
+        Restrict the decision to these classes (e.g. the two domains of the pair); default: the
+        classifier's argmax over all its classes.
 
     Returns
     -------
     float
         In [0, 1].
     """
-    import keras
+    return _rate(_judge_probabilities(classifier, images), target, among)
 
-    x = np.asarray(images, np.float32)
-    size = classifier.input_shape[1]
-    if x.shape[1] != size:
-        x = np.asarray(keras.ops.image.resize(x, (size, size), interpolation="bicubic"))
-    probs = classifier.predict(np.clip(x, 0, 255), verbose=0)
-    if among is not None:
-        keep = np.full(probs.shape[1], -np.inf)
-        keep[list(among)] = 0.0
-        probs = probs + keep
-    return float(np.mean(np.argmax(probs, axis=1) == target))
+
+def score_translator(translators: dict, images_a: np.ndarray, images_b: np.ndarray, judge, classes) -> dict:
+    """Translate held-out photos of a pair both ways with any translator; the judge's target-domain rates.
+
+    The one scoring of the lesson: the CycleGAN's generators (:func:`evaluate_pair` calls it) and the
+    colour-transfer baseline (:func:`colour_transfer`) go through it with the same photos and judge, so
+    their rates differ only by the translator.
+
+    Parameters
+    ----------
+    translators : dict
+        ``"a2b"`` and ``"b2a"``: callables mapping uint8 photos ``(n, h, w, 3)`` to uint8 photos
+        ``(n, h', w', 3)`` (e.g. ``functools.partial(translate_batch, generator)``, or
+        ``functools.partial(colour_transfer, reference=target_training_photos)``).
+    images_a, images_b : np.ndarray, uint8, shape (n, h, w, 3)
+        Held-out real photos of domain a and of domain b (any counts ≥ 1).
+    judge : keras.Model
+        Photo-domain classifier trained on real photos only (notebook 01); anything with
+        ``input_shape`` and ``predict(x, verbose=0)`` returning ``(n, n_classes)`` scores.
+    classes : sequence of two int
+        The judge's class index of domain a and of domain b.
+
+    Returns
+    -------
+    dict
+        ``rate``: ``"a2b"``/``"b2a"`` -> share in [0, 1] of the translations judged as the target
+        domain, the decision restricted to the pair's two classes (the larger of the two scores);
+        ``rate_unrestricted``: the same with the judge's argmax over all its classes (another class,
+        e.g. "winter" for a horse→zebra translation, counts as a miss); ``translated``:
+        ``"a2b"``/``"b2a"`` -> the uint8 translations.
+
+    Raises
+    ------
+    ValueError
+        Photos that are not uint8 RGB batches, ``classes`` not two different indices, a missing
+        direction in ``translators``, or a translator that does not return one uint8 photo per input.
+    """
+    real = {"a2b": _check_photos("images_a", images_a), "b2a": _check_photos("images_b", images_b)}
+    if len(classes) != 2 or classes[0] == classes[1]:
+        raise ValueError(f"classes: expected two different class indices (domain a, domain b), got {classes!r}")
+    missing = [d for d in DIRECTIONS if d not in translators]
+    if missing:
+        raise ValueError(f"translators: missing direction(s) {missing}; expected the keys {list(DIRECTIONS)}")
+    target = {"a2b": classes[1], "b2a": classes[0]}
+    out = {"rate": {}, "rate_unrestricted": {}, "translated": {}}
+    for d in DIRECTIONS:
+        translated = np.asarray(translators[d](real[d]))
+        if translated.dtype != np.uint8 or translated.ndim != 4 or len(translated) != len(real[d]):
+            raise ValueError(f"translators[{d!r}]: expected uint8 photos ({len(real[d])}, h, w, 3), "
+                             f"got {translated.dtype} {translated.shape}")
+        probs = _judge_probabilities(judge, translated)
+        out["rate"][d] = _rate(probs, target[d], classes)
+        out["rate_unrestricted"][d] = _rate(probs, target[d])
+        out["translated"][d] = translated
+    return out
 
 
 def evaluate_pair(generators, images_a: np.ndarray, images_b: np.ndarray, judge, classes) -> dict:
-    """Translate held-out photos both ways and back; score them with an independent judge.
+    """Translate held-out photos both ways and back with a CycleGAN; score them with an independent judge.
 
     Parameters
     ----------
@@ -336,30 +547,35 @@ def evaluate_pair(generators, images_a: np.ndarray, images_b: np.ndarray, judge,
     judge : keras.Model
         Photo-domain classifier trained on real photos only (notebook 01).
     classes : sequence of int
-        The judge's class index of domain a and of domain b; every decision is
-        restricted to these two (see :func:`target_domain_rate`).
+        The judge's class index of domain a and of domain b; ``rate`` and ``real_rate`` restrict
+        every decision to these two (see :func:`target_domain_rate`), the ``*_unrestricted`` rates
+        take the judge's argmax over all its classes.
 
     Returns
     -------
     dict
-        ``rate`` (``"a2b"``/``"b2a"`` -> target-domain rate of the translations),
-        ``real_rate`` (``"a"``/``"b"`` -> share of the real photos judged as their
-        own domain: the reference for the rate into that domain), ``cycle_psnr_db``
-        (mean PSNR of a → b → a and b → a → b round trips against the input, dB),
-        ``translated`` and ``reconstructed`` (``"a2b"``/``"b2a"`` -> uint8 images).
+        What :func:`score_translator` returns for the generators (``rate``, ``rate_unrestricted``,
+        ``translated``), and ``real_rate``, ``real_rate_unrestricted`` (``"a"``/``"b"`` -> share of
+        the real photos judged as their own domain: the reference for the rate into that domain),
+        ``cycle_psnr_db`` (mean PSNR of a → b → a and b → a → b round trips against the input, dB),
+        ``reconstructed`` (``"a2b"``/``"b2a"`` -> uint8 round trips).
+
+    Raises
+    ------
+    ValueError
+        As :func:`score_translator`.
     """
-    a, b = classes
-    real = {"a2b": images_a, "b2a": images_b}
-    target = {"a2b": b, "b2a": a}
-    translated = {d: translate_batch(generators[d], real[d]) for d in DIRECTIONS}
-    reconstructed = {d: translate_batch(generators[other], translated[d])
-                     for d, other in (("a2b", "b2a"), ("b2a", "a2b"))}
-    return {
-        "rate": {d: target_domain_rate(judge, translated[d], target[d], classes) for d in DIRECTIONS},
-        "real_rate": {"a": target_domain_rate(judge, images_a, a, classes),
-                      "b": target_domain_rate(judge, images_b, b, classes)},
-        "cycle_psnr_db": float(np.mean([metrics.psnr(real[d], reconstructed[d], reduction="mean")
-                                        for d in DIRECTIONS])),
-        "translated": translated,
-        "reconstructed": reconstructed,
-    }
+    translators = {d: functools.partial(translate_batch, generators[d]) for d in DIRECTIONS}
+    out = score_translator(translators, images_a, images_b, judge, classes)
+    real = {"a": images_a, "b": images_b}
+    own = {"a": classes[0], "b": classes[1]}
+    probs = {k: _judge_probabilities(judge, real[k]) for k in real}
+    reconstructed = {d: translators[other](out["translated"][d]) for d, other in (("a2b", "b2a"), ("b2a", "a2b"))}
+    out.update(
+        real_rate={k: _rate(probs[k], own[k], classes) for k in real},
+        real_rate_unrestricted={k: _rate(probs[k], own[k]) for k in real},
+        cycle_psnr_db=float(np.mean([metrics.psnr(real[source], reconstructed[d], reduction="mean")
+                                     for d, source in (("a2b", "a"), ("b2a", "b"))])),
+        reconstructed=reconstructed,
+    )
+    return out
