@@ -23,17 +23,21 @@ COURSE_MAP = [
     ("1 · Processing", "01_processing", "CNN photo-domain classifier; LSTM digit recogniser on MFCCs",
      [("photo_domains.test_accuracy", "photo test accuracy {:.3f}"),
       ("fsdd_lstm.loso_mean_accuracy", "unseen-speaker digit accuracy {:.3f}")]),
-    ("2 · Compression", "02_compression", "learned image codec vs JPEG; VAE; WaveNet speech decoder vs μ-law",
-     [("image_codec.bd_rate_vs_jpeg", "BD-rate vs JPEG {:+.1f} %"), ("speech_codec.stoi", "speech codec STOI {:.2f}"),
-      ("speech_codec.cer", "CER {:.2f}")]),
-    ("3 · Conversion", "03_conversion", "voice conversion bdl→slt; face identity swap",
-     [("voice_conversion.mcd_db", "MCD {:.2f} dB"), ("face_swap.swap_rate", "face swap rate {:.2f}")]),
+    ("2 · Compression", "02_compression", "learned image codec vs JPEG, WebP, AVIF; VAE; WaveNet speech decoder "
+     "vs μ-law, Opus, Codec 2",
+     [("image_codec.bd_rate_vs_jpeg", "BD-rate vs JPEG {:+.1f} %"), ("image_codec.bd_rate_vs_webp", "vs WebP {:+.1f} %"),
+      ("speech_codec.cer", "speech codec (≤ 8 kbps) CER {:.2f}"), ("opus_8kbps.cer", "Opus 8 kbps {:.2f}"),
+      ("codec2_3200.cer", "Codec 2 3.2 kbps {:.2f}")]),
+    ("3 · Conversion", "03_conversion", "voice conversion bdl→slt (DNN vs joint-density GMM); face identity swap",
+     [("voice_conversion.mcd_db", "MCD {:.2f} dB"), ("voice_conversion.gmm_mcd_db", "JD-GMM {:.2f} dB"),
+      ("face_swap.swap_rate", "face swap rate {:.2f}")]),
     ("4 · Speech recognition", "04_speech_recognition", "CNN / CRNN / Transformer recognisers; CTC digit strings",
      [("digits.best_loso_accuracy", "unseen-speaker digit accuracy {:.3f}"),
       ("digits.pocketsphinx_accuracy", "PocketSphinx digit grammar {:.3f}"), ("ctc.wer", "digit-string WER {:.3f}")]),
     ("5 · Synthesis", "05_synthesis", "CycleGAN horse↔zebra, summer↔winter; duration-model TTS (forced alignment, "
      "WORLD) vs eSpeak NG; Tacotron",
-     [("cyclegan.target_domain_rate_a2b", "horse→zebra rate {:.2f}"), ("tts.cer", "TTS CER {:.3f}"),
+     [("cyclegan.target_domain_rate_a2b", "horse→zebra rate {:.2f}"),
+      ("cyclegan.colour_transfer_rate_a2b", "colour transfer {:.2f}"), ("tts.cer", "TTS CER {:.3f}"),
       ("espeak.cer", "eSpeak NG CER {:.3f}"), ("tts.mcd_db", "TTS MCD {:.2f} dB")]),
 ]
 

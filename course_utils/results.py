@@ -18,34 +18,50 @@ from importlib import metadata
 from .config import build_dir, mode
 
 #: The course's quality targets (from the issues), declared once: the notebooks' result tables and the
-#: README (``benchmarks/readme.py``) read them here. ``key: (op, bound)`` with ``op`` ">=" or "<="; a bound
-#: is a number, or ``(factor, other_key)``: at most/least ``factor`` times another measured value of the
-#: same notebook.
+#: README (``benchmarks/readme.py``) read them here. ``key: (op, bound)``, or a list of them that must all
+#: hold, with ``op`` ">=" or "<="; a bound is a number, or ``(factor, other_key)`` / ``(factor, other_key,
+#: offset)``: at most/least ``factor`` × another measured value of the same notebook (+ ``offset``) — how the
+#: course's models are held to the classical system a user would pick instead (issue 20).
 TARGETS = {
     "photo_domains.test_accuracy": (">=", 0.95),
     "fsdd_lstm.random_split_accuracy": (">=", 0.97),
     "fsdd_lstm.loso_mean_accuracy": (">=", 0.90),
     "digits.best_loso_accuracy": (">=", 0.95),
     "ctc.wer": ("<=", 0.10),
-    "image_codec.bd_rate_vs_jpeg": ("<=", -10.0),
+    # The learned image codec against JPEG and WebP over the overlapping range on Kodak (issue 20: the 2018
+    # scale hyperprior's targets; the factorised prior is measured against them too).
+    "image_codec.bd_rate_vs_jpeg": ("<=", -35.0),
+    "image_codec.bd_rate_vs_webp": ("<=", 0.0),
     "speech_codec.kbps": ("<=", 8.0),
-    "speech_codec.stoi": (">=", 0.75),
-    "speech_codec.cer": ("<=", (2.0, "speech_codec.cer_original")),
-    "voice_conversion.mcd_db": ("<=", 6.5),
+    # At ≤ 8 kbps: STOI within 0.03 of Opus 8 kbps's, CER at most Opus 8 kbps's and Codec 2 3.2 kbps's.
+    "speech_codec.stoi": [(">=", 0.75), (">=", (1.0, "opus_8kbps.stoi", -0.03))],
+    "speech_codec.cer": [("<=", (2.0, "speech_codec.cer_original")), ("<=", (1.0, "opus_8kbps.cer")),
+                         ("<=", (1.0, "codec2_3200.cer"))],
+    # The DNN at least 0.3 dB below the joint-density GMM on the same sentences.
+    "voice_conversion.mcd_db": [("<=", 6.5), ("<=", (1.0, "voice_conversion.gmm_mcd_db", -0.3))],
     "voice_conversion.cer": ("<=", (2.0, "voice_conversion.cer_target")),
     "voice_conversion.target_speaker_rate": (">=", 0.9),
     "face_swap.swap_rate": (">=", 0.8),
     "face_swap.identity_classifier_accuracy": (">=", 0.9),
-    "cyclegan.target_domain_rate_a2b": (">=", 0.8),
-    "cyclegan.target_domain_rate_b2a": (">=", 0.8),
+    # CycleGAN above colour transfer (Reinhard et al. 2001), judged alike, in both directions of both pairs.
+    "cyclegan.target_domain_rate_a2b": [(">=", 0.8), (">=", (1.0, "cyclegan.colour_transfer_rate_a2b"))],
+    "cyclegan.target_domain_rate_b2a": [(">=", 0.8), (">=", (1.0, "cyclegan.colour_transfer_rate_b2a"))],
+    "cyclegan.summer_winter.target_domain_rate_a2b": (">=", (1.0, "cyclegan.summer_winter.colour_transfer_rate_a2b")),
+    "cyclegan.summer_winter.target_domain_rate_b2a": (">=", (1.0, "cyclegan.summer_winter.colour_transfer_rate_b2a")),
     "tts.cer": ("<=", (2.0, "tts.cer_real")),
     "tts.mcd_db": ("<=", 7.5),
     "tts.real_time_factor": ("<=", 0.3),
 }
 
 
+def target_bounds(key: str) -> list:
+    """The targets of ``key`` as a list of ``(op, bound)`` (empty when it has none; see :data:`TARGETS`)."""
+    targets = TARGETS.get(key, [])
+    return list(targets) if isinstance(targets, list) else [targets]
+
+
 def check_target(key: str, value: float, metrics: dict | None = None) -> tuple[str, bool] | None:
-    """Compare a measured value with its target in :data:`TARGETS`.
+    """Compare a measured value with its targets in :data:`TARGETS`.
 
     Parameters
     ----------
@@ -59,26 +75,31 @@ def check_target(key: str, value: float, metrics: dict | None = None) -> tuple[s
     Returns
     -------
     (label, met) or None
-        ``label`` like ``"≤ 2 × `tts.cer_real` = 0.1663"`` or ``"≥ 0.8"``, and whether ``value``
-        meets it; None when ``key`` has no target, or its relative bound's other key is missing.
+        ``label`` like ``"≤ 2 × `tts.cer_real` = 0.1663"`` or ``"≥ 0.8"`` (several joined by ``"; "``), and
+        whether ``value`` meets all of them (NaN meets none); None when ``key`` has no target. A relative
+        bound whose other key was not measured is left out.
 
     Examples
     --------
-    >>> check_target("cyclegan.target_domain_rate_a2b", 0.85)
+    >>> check_target("face_swap.swap_rate", 0.85)
     ('≥ 0.8', True)
+    >>> check_target("voice_conversion.mcd_db", 5.3, {"voice_conversion.gmm_mcd_db": 5.4})
+    ('≤ 6.5; ≤ 1 × `voice_conversion.gmm_mcd_db` − 0.3 = 5.1', False)
     """
-    if key not in TARGETS:
-        return None
-    op, bound = TARGETS[key]
-    if not isinstance(bound, tuple):
-        label = f"{bound:g}"
-    else:
-        factor, other = bound
-        if not metrics or other not in metrics:
-            return None
-        label, bound = f"{factor:g} × `{other}` = {factor * metrics[other]:.4g}", factor * metrics[other]
-    met = value >= bound if op == ">=" else value <= bound
-    return f"{'≥' if op == '>=' else '≤'} {label}", bool(met)
+    labels, met = [], True
+    for op, bound in target_bounds(key):
+        if not isinstance(bound, tuple):
+            label = f"{bound:g}"
+        else:
+            factor, other, offset = (*bound, 0.0)[:3]
+            if not metrics or other not in metrics:
+                continue
+            bound = factor * metrics[other] + offset
+            shift = f" {'+' if offset > 0 else '−'} {abs(offset):g}" if offset else ""
+            label = f"{factor:g} × `{other}`{shift} = {bound:.4g}"
+        met = met and bool(value >= bound if op == ">=" else value <= bound)
+        labels.append(f"{'≥' if op == '>=' else '≤'} {label}")
+    return ("; ".join(labels), met) if labels else None
 
 
 def comparison_table(rows, metrics: dict) -> str:
