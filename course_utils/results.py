@@ -55,7 +55,18 @@ TARGETS = {
 
 
 def target_bounds(key: str) -> list:
-    """The targets of ``key`` as a list of ``(op, bound)`` (empty when it has none; see :data:`TARGETS`)."""
+    """The targets of one metric as a list.
+
+    Parameters
+    ----------
+    key : str
+        A metric key, e.g. ``"speech_codec.cer"``.
+
+    Returns
+    -------
+    list of tuple
+        ``(op, bound)`` pairs as in :data:`TARGETS`; empty when ``key`` has no target.
+    """
     targets = TARGETS.get(key, [])
     return list(targets) if isinstance(targets, list) else [targets]
 
@@ -77,7 +88,7 @@ def check_target(key: str, value: float, metrics: dict | None = None) -> tuple[s
     (label, met) or None
         ``label`` like ``"≤ 2 × `tts.cer_real` = 0.1663"`` or ``"≥ 0.8"`` (several joined by ``"; "``), and
         whether ``value`` meets all of them (NaN meets none); None when ``key`` has no target. A relative
-        bound whose other key was not measured is left out.
+        bound whose other key was not measured is labelled "(not measured)" and counts as missed.
 
     Examples
     --------
@@ -86,20 +97,24 @@ def check_target(key: str, value: float, metrics: dict | None = None) -> tuple[s
     >>> check_target("voice_conversion.mcd_db", 5.3, {"voice_conversion.gmm_mcd_db": 5.4})
     ('≤ 6.5; ≤ 1 × `voice_conversion.gmm_mcd_db` − 0.3 = 5.1', False)
     """
+    if key not in TARGETS:
+        return None
     labels, met = [], True
     for op, bound in target_bounds(key):
         if not isinstance(bound, tuple):
             label = f"{bound:g}"
         else:
             factor, other, offset = (*bound, 0.0)[:3]
-            if not metrics or other not in metrics:
+            shift = f" {'+' if offset > 0 else '−'} {abs(offset):g}" if offset else ""
+            if not metrics or other not in metrics:  # the baseline was not measured: nothing shows the target met
+                labels.append(f"{'≥' if op == '>=' else '≤'} {factor:g} × `{other}`{shift} (not measured)")
+                met = False
                 continue
             bound = factor * metrics[other] + offset
-            shift = f" {'+' if offset > 0 else '−'} {abs(offset):g}" if offset else ""
             label = f"{factor:g} × `{other}`{shift} = {bound:.4g}"
         met = met and bool(value >= bound if op == ">=" else value <= bound)
         labels.append(f"{'≥' if op == '>=' else '≤'} {label}")
-    return ("; ".join(labels), met) if labels else None
+    return "; ".join(labels), met
 
 
 def comparison_table(rows, metrics: dict) -> str:

@@ -240,7 +240,18 @@ class SpectralConverter:
     """
 
     def map_statics(self, statics: np.ndarray) -> np.ndarray:
-        """Map source c1…c24, shape (n_frames, MCEP_ORDER), to the target's, same shape."""
+        """Map the source speaker's static mel-cepstrum to the target speaker's (what a subclass defines).
+
+        Parameters
+        ----------
+        statics : np.ndarray, float, shape (n_frames, MCEP_ORDER)
+            c1…c24 of one utterance (no c0, no deltas).
+
+        Returns
+        -------
+        np.ndarray, float, shape (n_frames, MCEP_ORDER)
+            The converted c1…c24.
+        """
         raise NotImplementedError
 
     def map_mcep(self, mcep: np.ndarray) -> np.ndarray:
@@ -260,7 +271,19 @@ class SpectralConverter:
         return postfilter_mcep(mapped, self.postfilter)
 
     def convert_features(self, features: WorldFeatures) -> WorldFeatures:
-        """Converted WORLD parameters: mapped mel-cepstrum, converted F0 (:func:`convert_f0`), source aperiodicity."""
+        """Convert one utterance's WORLD parameters.
+
+        Parameters
+        ----------
+        features : WorldFeatures
+            The source speaker's analysis (:func:`course_utils.audio.world_features`).
+
+        Returns
+        -------
+        WorldFeatures
+            Mapped mel-cepstrum (:meth:`map_mcep`), F0 converted (:func:`convert_f0`, Hz, 0 = unvoiced), the
+            source's aperiodicity; same frames, sample rate (Hz) and frame period (ms).
+        """
         return WorldFeatures(convert_f0(features.f0, self.f0_source, self.f0_target), self.map_mcep(features.mcep),
                              features.bap, features.sample_rate, features.fft_size, features.frame_period)
 
@@ -502,6 +525,7 @@ def evaluate_converter(converter: SpectralConverter, sources, targets, texts, ju
     Returns
     -------
     ConverterEvaluation
+        Means over the sentences; F0 RMSE over the sentences that have voiced frames in both (NaN if none).
 
     Raises
     ------
@@ -516,8 +540,10 @@ def evaluate_converter(converter: SpectralConverter, sources, targets, texts, ju
     waveforms = [audio.world_synthesize(f) for f in converted]
     cer, hypotheses = metrics.recognizer_cer(waveforms, texts, VC_SAMPLE_RATE)
     judged = judge.predict(np.stack([speaker_features(y, VC_SAMPLE_RATE) for y in waveforms]))
-    return ConverterEvaluation(float(np.mean(scores["mcd_converted"])), float(np.nanmean(scores["f0_rmse_converted"])),
-                               float(cer), float(np.mean(judged == target_speaker)), scores, waveforms, hypotheses)
+    f0_rmse = np.asarray(scores["f0_rmse_converted"], float)
+    f0_rmse = float(np.mean(f0_rmse[~np.isnan(f0_rmse)])) if (~np.isnan(f0_rmse)).any() else float("nan")
+    return ConverterEvaluation(float(np.mean(scores["mcd_converted"])), f0_rmse, float(cer),
+                               float(np.mean(judged == target_speaker)), scores, waveforms, hypotheses)
 
 
 def convert_voice(waveform, sample_rate: int, converter: SpectralConverter) -> tuple[np.ndarray, int]:

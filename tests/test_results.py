@@ -31,9 +31,11 @@ def test_check_target_holds_a_model_to_every_bound_of_its_key(monkeypatch):
     assert results.check_target("a.cer", 0.3, {"a.cer_real": 0.2, "baseline.cer": 0.25}) == (
         "≤ 2 × `a.cer_real` = 0.4; ≤ 1 × `baseline.cer` = 0.25", False)
     assert results.check_target("a.cer", 0.2, {"a.cer_real": 0.2, "baseline.cer": 0.25})[1] is True
-    # A relative bound whose other key was not measured is left out; with none left there is no target.
-    assert results.check_target("a.cer", 0.3, {"a.cer_real": 0.2}) == ("≤ 2 × `a.cer_real` = 0.4", True)
-    assert results.check_target("a.cer", 0.3, {}) is None
+    # A relative bound whose baseline was not measured is named and counts as missed (a renamed baseline key
+    # must not make a target look met).
+    assert results.check_target("a.cer", 0.3, {"a.cer_real": 0.2}) == (
+        "≤ 2 × `a.cer_real` = 0.4; ≤ 1 × `baseline.cer` (not measured)", False)
+    assert results.check_target("a.mcd_db", 5.0, None) == ("≤ 1 × `gmm.mcd_db` − 0.3 (not measured)", False)
     # An offset: at least 0.3 dB below the baseline.
     assert results.check_target("a.mcd_db", 5.2, {"gmm.mcd_db": 5.4}) == ("≤ 1 × `gmm.mcd_db` − 0.3 = 5.1", False)
     assert results.check_target("a.mcd_db", 5.0, {"gmm.mcd_db": 5.4})[1] is True
