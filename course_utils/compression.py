@@ -40,6 +40,8 @@ script with the budgets below (each part's ``train_shipped``, which the notebook
 from __future__ import annotations
 
 import io
+import math
+import numbers
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -47,7 +49,8 @@ import numpy as np
 
 from . import audio, metrics
 from .bitstream import StreamError
-from .images import ImageError, load_image
+from .images import check_rgb, load_image
+from .metrics.image import MS_SSIM_MIN_SIDE
 
 #: Wall-clock training budgets (minutes on a 2-core CPU) of the shipped weights, read by the ``train_shipped``
 #: functions of :mod:`~course_utils.image_codec`, :mod:`~course_utils.vae` and :mod:`~course_utils.speech_codec`
@@ -60,12 +63,55 @@ TRAINING_MINUTES = {"image_base": 15.0, "image_finetune": 5.0, "vae": 5.0, "wave
 
 
 def bpp(data: bytes, image_shape) -> float:
-    """Bits per pixel of a compressed image for an image of shape (H, W, …): ``len(data) * 8 / (H * W)``."""
+    """Bits per pixel of a compressed image: every byte of ``data`` counted, over the image's H × W pixels.
+
+    Parameters
+    ----------
+    data : bytes
+        The compressed image, headers included.
+    image_shape : tuple of int
+        Shape of the image it codes, (H, W, …); only H and W count.
+
+    Returns
+    -------
+    float
+        ``len(data) * 8 / (H * W)``, bits per pixel.
+
+    Raises
+    ------
+    ValueError
+        ``image_shape`` without two sides of at least 1 pixel.
+    """
+    if len(image_shape) < 2 or min(image_shape[:2]) < 1:
+        raise ValueError(f"image_shape: expected (H, W, …) with H, W ≥ 1 pixel, got {tuple(image_shape)}")
     return len(data) * 8 / (image_shape[0] * image_shape[1])
 
 
 def kbps(data: bytes, n_samples: int, sample_rate: int) -> float:
-    """Bit rate of compressed audio for ``n_samples`` of audio at ``sample_rate`` Hz, in kbit/s (every byte counted)."""
+    """Bit rate of compressed audio: every byte of ``data`` counted, over the duration it codes.
+
+    Parameters
+    ----------
+    data : bytes
+        Everything the encoder wrote (headers and container included).
+    n_samples : int
+        Length of the audio it codes, samples at ``sample_rate``.
+    sample_rate : int
+        Hz.
+
+    Returns
+    -------
+    float
+        ``len(data) * 8 / (n_samples / sample_rate) / 1000``, kbit/s.
+
+    Raises
+    ------
+    ValueError
+        ``n_samples`` or ``sample_rate`` not positive.
+    """
+    for name, value in (("n_samples", n_samples), ("sample_rate", sample_rate)):
+        if not value > 0:
+            raise ValueError(f"{name} must be positive, got {value!r}")
     return len(data) * 8 / (n_samples / sample_rate) / 1000
 
 
@@ -79,6 +125,7 @@ class ImageCodec(NamedTuple):
     qualities: range    #: the quality settings accepted (Pillow's range; above 95 Pillow advises against JPEG)
     options: dict       #: further encoder settings, fixed so that every machine writes the same bytes
     label: str          #: how tables and plots name it
+    name: str           #: its short name, for figure titles
 
 
 #: The classical image codecs, all with 4:2:0 chroma subsampling: JPEG (ITU-T T.81; libjpeg-turbo, Pillow's
@@ -86,10 +133,10 @@ class ImageCodec(NamedTuple):
 #: key frame in an AV1 Image File Format file; libavif with libaom at its default ``speed`` 6, one thread:
 #: libaom's output depends on its thread count).
 IMAGE_CODECS = {
-    "jpeg": ImageCodec("JPEG", range(1, 96), {}, "JPEG (libjpeg-turbo, 4:2:0)"),
-    "webp": ImageCodec("WEBP", range(0, 101), {"method": 4}, "WebP (libwebp)"),
+    "jpeg": ImageCodec("JPEG", range(1, 96), {}, "JPEG (libjpeg-turbo, 4:2:0)", "JPEG"),
+    "webp": ImageCodec("WEBP", range(0, 101), {"method": 4}, "WebP (libwebp)", "WebP"),
     "avif": ImageCodec("AVIF", range(0, 101), {"speed": 6, "max_threads": 1, "subsampling": "4:2:0"},
-                       "AVIF (libaom)"),
+                       "AVIF (libaom)", "AVIF"),
 }
 
 #: The quality sweeps of notebook 02's Kodak comparison: from each codec's lowest usable setting to 1.2–1.3 bpp,
@@ -102,43 +149,6 @@ QUALITIES = {
 
 #: Largest side the three encoders all accept (WebP's limit), pixels.
 PILLOW_MAX_SIDE = 16383
-
-
-def check_rgb(image, min_side: int = 1, max_side: int = PILLOW_MAX_SIDE) -> np.ndarray:
-    """Validate an image to compress: a uint8 RGB array or an RGB PIL image.
-
-    Parameters
-    ----------
-    image : np.ndarray, uint8, (H, W, 3), or PIL.Image.Image of mode "RGB"
-    min_side, max_side : int
-        Accepted range of both sides, pixels.
-
-    Returns
-    -------
-    np.ndarray, uint8, (H, W, 3)
-
-    Raises
-    ------
-    course_utils.images.ImageError
-        (a ValueError) A PIL image whose mode is not RGB, an array that is not (H, W, 3), not uint8, or a side
-        outside ``min_side``–``max_side`` pixels.
-    """
-    from PIL import Image
-
-    if isinstance(image, Image.Image):
-        if image.mode != "RGB":
-            raise ImageError(f"image mode {image.mode!r} is not RGB: convert it first "
-                             "(course_utils.images.to_rgb handles RGBA, greyscale, CMYK, 16-bit)")
-        image = np.asarray(image)
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ImageError(f"expected an RGB image of shape (H, W, 3), got shape {image.shape}")
-    if image.dtype != np.uint8:
-        raise ImageError(f"expected uint8 pixels (0–255), got dtype {image.dtype}")
-    if min(image.shape[:2]) < min_side or max(image.shape[:2]) > max_side:
-        raise ImageError(f"image size {image.shape[1]}×{image.shape[0]} outside the supported "
-                         f"{min_side}–{max_side} pixels per side")
-    return image
 
 
 def _image_codec(codec: str) -> ImageCodec:
@@ -165,14 +175,14 @@ def pillow_bytes(image, codec: str, quality: int) -> bytes:
     Raises
     ------
     course_utils.images.ImageError
-        Not a uint8 RGB image (see :func:`check_rgb`).
+        Not a uint8 RGB image, or a side over :data:`PILLOW_MAX_SIDE` (:func:`course_utils.images.check_rgb`).
     ValueError
         Unknown ``codec``, or a ``quality`` outside its range.
     """
     from PIL import Image
 
     spec = _image_codec(codec)
-    image = check_rgb(image)
+    image = check_rgb(image, max_side=PILLOW_MAX_SIDE)
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or quality not in spec.qualities:
         raise ValueError(f"quality for {codec} must be an integer in {spec.qualities.start}–"
                          f"{spec.qualities.stop - 1}, got {quality!r}")
@@ -207,7 +217,8 @@ def classical_curve(images, codec: str, qualities=None) -> dict:
     Parameters
     ----------
     images : sequence of np.ndarray, uint8, (H, W, 3)
-        MS-SSIM needs sides of at least 161 pixels.
+        At least one; sides of at least :data:`~course_utils.metrics.image.MS_SSIM_MIN_SIDE` (161) pixels, MS-SSIM's
+        minimum.
     codec : {"jpeg", "webp", "avif"}
     qualities : sequence of int, optional
         Encoder settings (default: ``QUALITIES[codec]``).
@@ -221,9 +232,15 @@ def classical_curve(images, codec: str, qualities=None) -> dict:
     Raises
     ------
     ValueError
-        Unknown ``codec`` or a quality outside its range; ImageError for an image that is not uint8 RGB.
+        No images, an unknown ``codec`` or a quality outside its range.
+    course_utils.images.ImageError
+        (a ValueError) An image that is not uint8 RGB or has a side under 161 pixels; the message names its index.
     """
     _image_codec(codec)
+    if not len(images):
+        raise ValueError("images: empty; a rate–distortion curve needs at least one image")
+    images = [check_rgb(image, f"images[{i}]", min_side=MS_SSIM_MIN_SIDE, max_side=PILLOW_MAX_SIDE)
+              for i, image in enumerate(images)]
     qualities = QUALITIES[codec] if qualities is None else qualities
     out = {"quality": [int(q) for q in qualities], "bpp": [], "psnr": [], "ms_ssim": []}
     for q in qualities:
@@ -248,7 +265,7 @@ def classical_at_bpp(image, codec: str, target_bpp: float) -> tuple[bytes, int]:
     image : np.ndarray, uint8, (H, W, 3)
     codec : {"jpeg", "webp", "avif"}
     target_bpp : float
-        Bits per pixel.
+        Bits per pixel, finite and > 0.
 
     Returns
     -------
@@ -258,10 +275,14 @@ def classical_at_bpp(image, codec: str, target_bpp: float) -> tuple[bytes, int]:
     Raises
     ------
     ValueError
-        Unknown ``codec``; ImageError for an image that is not uint8 RGB.
+        Unknown ``codec``, or a ``target_bpp`` that is not a finite number > 0.
+    course_utils.images.ImageError
+        (a ValueError) An image that is not uint8 RGB.
     """
     qualities = _image_codec(codec).qualities
-    image = check_rgb(image)
+    image = check_rgb(image, max_side=PILLOW_MAX_SIDE)
+    if not (isinstance(target_bpp, numbers.Real) and target_bpp > 0 and math.isfinite(target_bpp)):
+        raise ValueError(f"target_bpp must be a finite number of bits per pixel > 0, got {target_bpp!r}")
     tried = {}
 
     def rate(i):
@@ -317,8 +338,18 @@ def classical_comparison(learned: dict, images, codecs=tuple(IMAGE_CODECS), qual
         negative: the learned codec needs fewer bits), and ``f"{system}.psnr_at_{r}_bpp"`` (dB) and
         ``f"{system}.ms_ssim_at_{r}_bpp"`` for ``system`` in ``name`` and ``codecs``, ``r`` the rate with ``_`` for
         the point (``0_25``); ``rates`` and ``name``, as given (for :func:`comparison_table`).
+
+    Raises
+    ------
+    ValueError
+        An unknown codec in ``codecs``, one without settings in ``qualities``, and whatever
+        :func:`classical_curve` raises for ``images``.
     """
     qualities = QUALITIES if qualities is None else qualities
+    for codec in codecs:
+        _image_codec(codec)
+        if codec not in qualities:
+            raise ValueError(f"qualities: no settings for {codec!r}; give {{codec: qualities}} for every codec")
     curves = {codec: classical_curve(images, codec, qualities[codec]) for codec in codecs}
     found, ranges = {}, {}
     for codec, curve in curves.items():
@@ -386,6 +417,37 @@ CODEC2_MODES = (3200, 2400, 1600, 1400, 1300, 1200)
 #: Samples (8 kHz) by which Codec 2's decoded speech lags its input: 20 ms, the same in every mode above. Measured:
 #: the lag that maximises STOI between input and output on CMU ARCTIC utterances.
 CODEC2_DELAY = 160
+#: Largest peak amplitude Opus and Codec 2 accept: full scale (1.0) + 1 dB. Audio normalised to full scale and then
+#: resampled overshoots 1.0 a little between the old samples (the course's eSpeak NG stand-in for ARCTIC peaks at
+#: 1.01); that much is clipped to ±1, as both coders must. Louder input is refused rather than clipped.
+MAX_PEAK = 10 ** (1 / 20)
+
+
+def _speech_input(waveform, sample_rate, rate: int) -> np.ndarray:
+    """A classical speech coder's input: a valid waveform that peaks at most at :data:`MAX_PEAK`, at ``rate`` Hz.
+
+    :func:`course_utils.audio.check_waveform`, then the peak, then resampling and clipping to [−1, 1] (the
+    overshoot ``MAX_PEAK`` lets through). libopus, through FFmpeg, clips what lies beyond full scale, and Codec 2
+    takes int16 samples: neither can carry louder audio, where the course's own codec
+    (:func:`course_utils.speech_codec.encode`) codes it at its level. So louder input (int16-scale floats, a gain
+    gone wrong) is an error here, not a silently clipped copy.
+
+    Returns
+    -------
+    np.ndarray, float32, (n_samples_out,)
+        At ``rate`` Hz, within [−1, 1].
+
+    Raises
+    ------
+    course_utils.audio.AudioError
+        Not a valid waveform or sample rate, or a peak above :data:`MAX_PEAK`, which the message names.
+    """
+    y = audio.check_waveform(waveform, sample_rate)
+    peak = float(np.max(np.abs(y)))
+    if peak > MAX_PEAK:
+        raise audio.AudioError(f"waveform peaks at {peak:.4g}, beyond the full scale of [−1, 1] that Opus and "
+                               "Codec 2 code: scale it down (int16-scale samples: divide by 32768)")
+    return np.clip(audio.check_waveform(y, sample_rate, target_rate=rate), -1.0, 1.0)
 
 
 class SpeechBaseline(NamedTuple):
@@ -418,7 +480,7 @@ def opus_encode(waveform, sample_rate: int, bit_rate: int = 8000) -> bytes:
     Parameters
     ----------
     waveform : array-like, float, (n_samples,)
-        Mono speech in [−1, 1].
+        Mono speech in [−1, 1] (peaks up to :data:`MAX_PEAK` are clipped to it).
     sample_rate : int
         Hz.
     bit_rate : int
@@ -433,7 +495,8 @@ def opus_encode(waveform, sample_rate: int, bit_rate: int = 8000) -> bytes:
     Raises
     ------
     course_utils.audio.AudioError
-        Not a valid waveform or sample rate (:func:`course_utils.audio.check_waveform`).
+        Not a valid waveform or sample rate (:func:`course_utils.audio.check_waveform`), or a peak above
+        :data:`MAX_PEAK`.
     ValueError
         ``bit_rate`` outside 6000–510000 bit/s.
     """
@@ -441,13 +504,13 @@ def opus_encode(waveform, sample_rate: int, bit_rate: int = 8000) -> bytes:
 
     if isinstance(bit_rate, bool) or not isinstance(bit_rate, (int, np.integer)) or bit_rate not in OPUS_BIT_RATES:
         raise ValueError(f"bit_rate must be a whole number of bit/s in 6000–510000 (RFC 6716), got {bit_rate!r}")
-    y = audio.check_waveform(waveform, sample_rate, target_rate=OPUS_RATE)
+    y = _speech_input(waveform, sample_rate, OPUS_RATE)
     buf = io.BytesIO()
     with av.open(buf, "w", format="ogg", options={"fflags": "+bitexact"}) as container:
         stream = container.add_stream("libopus", rate=OPUS_RATE, layout="mono",
                                       options={"application": OPUS_APPLICATION})
         stream.bit_rate = int(bit_rate)
-        frame = av.AudioFrame.from_ndarray(np.clip(y, -1.0, 1.0)[None], format="flt", layout="mono")
+        frame = av.AudioFrame.from_ndarray(y[None], format="flt", layout="mono")
         frame.sample_rate = OPUS_RATE
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             container.mux(packet)
@@ -475,6 +538,11 @@ def opus_decode(data: bytes) -> np.ndarray:
     FFmpeg's Opus decoder (48 kHz) drops the encoder's look-ahead (the header's pre-skip) and the padding of the
     last page, so the output is time-aligned with the input and as long; channels are averaged and the result is
     resampled to 16 kHz (soxr_hq, :func:`course_utils.audio.check_waveform`).
+
+    Parameters
+    ----------
+    data : bytes
+        A whole Ogg Opus file (Ogg pages, OpusHead and OpusTags headers, packets), e.g. from :func:`opus_encode`.
 
     Returns
     -------
@@ -547,14 +615,14 @@ def _codec2(mode: int):
 def codec2_encode(waveform, sample_rate: int, mode: int = 3200) -> bytes:
     """Compress speech with Codec 2 (D. Rowe's open-source low-rate vocoder; libcodec2 through pycodec2).
 
-    The waveform is resampled to 8 kHz, rounded to int16, padded with :data:`CODEC2_DELAY` zeros (so that the
-    decoder, which lags by that much, reaches the input's last sample) and to a whole number of frames, then coded
-    frame by frame (20 ms frames at 3200 and 2400 bit/s, 40 ms below).
+    The waveform is resampled to 8 kHz, rounded to int16 (full scale: 32767), padded with :data:`CODEC2_DELAY` zeros
+    (so that the decoder, which lags by that much, reaches the input's last sample) and to a whole number of frames,
+    then coded frame by frame (20 ms frames at 3200 and 2400 bit/s, 40 ms below).
 
     Parameters
     ----------
     waveform : array-like, float, (n_samples,)
-        Mono speech in [−1, 1].
+        Mono speech in [−1, 1] (peaks up to :data:`MAX_PEAK` are clipped to it).
     sample_rate : int
         Hz.
     mode : int
@@ -568,14 +636,15 @@ def codec2_encode(waveform, sample_rate: int, mode: int = 3200) -> bytes:
     Raises
     ------
     course_utils.audio.AudioError
-        Not a valid waveform or sample rate (:func:`course_utils.audio.check_waveform`).
+        Not a valid waveform or sample rate (:func:`course_utils.audio.check_waveform`), or a peak above
+        :data:`MAX_PEAK`.
     ValueError
         ``mode`` not in :data:`CODEC2_MODES`.
     """
     codec = _codec2(mode)
-    y = audio.check_waveform(waveform, sample_rate, target_rate=CODEC2_RATE)
+    y = _speech_input(waveform, sample_rate, CODEC2_RATE)
     n = codec.samples_per_frame()
-    pcm = np.round(np.clip(y, -1.0, 1.0) * 32767).astype(np.int16)
+    pcm = np.round(y * 32767).astype(np.int16)
     pcm = np.pad(pcm, (0, -(-(len(pcm) + CODEC2_DELAY) // n) * n - len(pcm)))
     return b"".join(codec.encode(pcm[i:i + n]) for i in range(0, len(pcm), n))  # pycodec2 codes one frame a call
 
@@ -637,7 +706,7 @@ def speech_round_trip(waveform, sample_rate: int, codec: str, bit_rate: int) -> 
     Raises
     ------
     course_utils.audio.AudioError
-        Not a valid waveform or sample rate.
+        Not a valid waveform or sample rate, or a peak above :data:`MAX_PEAK`.
     ValueError
         Unknown ``codec``, or a ``bit_rate`` it does not support.
     """
@@ -653,7 +722,14 @@ def speech_round_trip(waveform, sample_rate: int, codec: str, bit_rate: int) -> 
     return np.pad(decoded[:n], (0, max(0, n - len(decoded)))), rate, data
 
 
-def speech_baselines(waveforms, sample_rate: int, keys=tuple(SPEECH_BASELINES)) -> dict:
+class CodedSpeech(NamedTuple):
+    """What :func:`speech_baselines` returns: the decoded versions, and the bytes they cost."""
+
+    versions: dict  #: ``{label: (decoded waveforms, rate, kbps)}``, the layout ``score_decoders`` reads
+    data: dict      #: ``{label: [bytes, one file or frame sequence per utterance]}``
+
+
+def speech_baselines(waveforms, sample_rate: int, keys=tuple(SPEECH_BASELINES)) -> CodedSpeech:
     """Every utterance through every classical speech codec setting of :data:`SPEECH_BASELINES`.
 
     Parameters
@@ -667,21 +743,33 @@ def speech_baselines(waveforms, sample_rate: int, keys=tuple(SPEECH_BASELINES)) 
 
     Returns
     -------
-    dict
-        ``{label: (decoded, rate, kbps)}``: the decoded waveforms (a list, float32), their rate (Hz) and the bit
-        rate in kbit/s over all of them, from every byte the encoder wrote — the layout
-        :func:`course_utils.speech_codec.score_decoders` reads.
+    CodedSpeech
+        ``versions``: ``{label: (decoded, rate, kbps)}``, the decoded waveforms (a list, float32), their rate (Hz)
+        and the bit rate in kbit/s over all of them, from every byte the encoder wrote — the layout
+        :func:`course_utils.speech_codec.score_decoders` reads; ``data``: ``{label: [bytes of each utterance]}``,
+        what the encoder wrote (for Opus an Ogg file: :func:`ogg_opus_summary` reads it).
+
+    Raises
+    ------
+    ValueError
+        No waveforms, or a key that is not in :data:`SPEECH_BASELINES` (the message lists the known ones).
+    course_utils.audio.AudioError
+        A waveform that is not valid audio, a bad ``sample_rate``, or a peak above :data:`MAX_PEAK`.
     """
     if not len(waveforms):
         raise ValueError("waveforms is empty: nothing to code")
-    out = {}
+    unknown = [key for key in keys if key not in SPEECH_BASELINES]
+    if unknown:
+        raise ValueError(f"keys: unknown speech baseline(s) {unknown}; known: {list(SPEECH_BASELINES)}")
+    total = sum(len(np.asarray(y)) for y in waveforms)
+    versions, data = {}, {}
     for key in keys:
         baseline = SPEECH_BASELINES[key]
         trips = [speech_round_trip(y, sample_rate, baseline.codec, baseline.bit_rate) for y in waveforms]
-        total = sum(len(np.asarray(y)) for y in waveforms)
-        out[baseline.label] = ([t[0] for t in trips], trips[0][1],
-                               kbps(b"".join(t[2] for t in trips), total, sample_rate))
-    return out
+        data[baseline.label] = [t[2] for t in trips]
+        versions[baseline.label] = ([t[0] for t in trips], trips[0][1],
+                                    kbps(b"".join(data[baseline.label]), total, sample_rate))
+    return CodedSpeech(versions, data)
 
 
 # ----------------------------------------------------------------------------- the plain autoencoder's latent

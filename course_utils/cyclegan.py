@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics, saving, training
-from .images import from_tanh_range, to_tanh_range
+from .images import check_rgb, from_tanh_range, to_tanh_range
 from .models.cyclegan import LinearDecay, build_cyclegan, build_generator
 
 #: The two directions of a pair, named after its domains; "a2b" maps domain A (first) to B.
@@ -44,7 +44,7 @@ TRAINING = dict(epochs=30, batch_size=4, minutes=90.0)
 
 
 def _check_photos(name: str, images, single: bool = False) -> np.ndarray:
-    """``images`` as a uint8 array of RGB photos, or a ValueError naming the argument.
+    """``images`` as a uint8 array of RGB photos: :func:`course_utils.images.check_rgb` of a batch.
 
     Parameters
     ----------
@@ -62,15 +62,10 @@ def _check_photos(name: str, images, single: bool = False) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        Not uint8, not RGB, or empty.
+    course_utils.images.ImageError
+        (a ValueError) Not uint8, not RGB, or empty; the message starts with ``name``.
     """
-    arr = np.asarray(images)
-    shapes = "(n, h, w, 3) or (h, w, 3)" if single else "(n, h, w, 3)"
-    if (arr.dtype != np.uint8 or arr.ndim not in ((3, 4) if single else (4,)) or arr.shape[-1] != 3
-            or arr.size == 0):
-        raise ValueError(f"{name}: expected uint8 RGB photos {shapes}, got {arr.dtype} {arr.shape}")
-    return arr
+    return check_rgb(images, name, batch=not (single and np.ndim(images) == 3))
 
 
 def holdout_split(photos, seed: int = 1234, test_size: float = 0.2):

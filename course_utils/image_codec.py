@@ -26,7 +26,8 @@ from keras import ops
 
 from . import config, data, metrics, saving, training
 from .bitstream import StreamError, pack_stream, unpack_stream
-from .compression import TRAINING_MINUTES, bpp, check_rgb
+from .compression import TRAINING_MINUTES, bpp
+from .images import check_rgb
 from .models import factorized_prior
 
 #: Rate–distortion trade-offs of the shipped models (λ in ``R + λ·255²·MSE``), low to high rate.
@@ -240,7 +241,7 @@ def shipped_codecs() -> dict:
 def check_image(image) -> np.ndarray:
     """Validate an image for :func:`encode`: a uint8 RGB array or an RGB PIL image.
 
-    :func:`course_utils.compression.check_rgb` with this codec's side limits.
+    :func:`course_utils.images.check_rgb` with this codec's side limits.
 
     Returns
     -------

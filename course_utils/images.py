@@ -2,7 +2,8 @@
 
 Photos in the wild come rotated by EXIF tags, as greyscale, palette, RGBA,
 CMYK or 16-bit files; :func:`load_image` turns all of them into 8-bit RGB and
-raises a clear error for files it cannot decode.
+raises a clear error for files it cannot decode. :func:`check_rgb` is the one
+check of RGB pixels handed to a function (one image or a batch).
 """
 from __future__ import annotations
 
@@ -142,6 +143,48 @@ def load_image(source, size=None) -> Image.Image:
     if size is not None:
         img = resize_center_crop(img, size)
     return img
+
+
+def check_rgb(image, name: str = "image", *, min_side: int = 1, max_side: int | None = None,
+              batch: bool = False) -> np.ndarray:
+    """Validate RGB pixels: one uint8 image (an array or an RGB PIL image) or, with ``batch``, a batch of them.
+
+    The one check of RGB input in the course: the codecs (:mod:`course_utils.compression`,
+    :mod:`course_utils.image_codec`) and CycleGAN's photo batches (:mod:`course_utils.cyclegan`) use it.
+
+    Parameters
+    ----------
+    image : np.ndarray, uint8, (H, W, 3) or, with ``batch``, (n, H, W, 3); or PIL.Image.Image of mode "RGB"
+    name : str
+        The argument's name in error messages (e.g. ``"images[2]"``).
+    min_side, max_side : int, optional
+        Accepted range of H and W, pixels (``max_side`` None: no upper limit).
+    batch : bool
+        Expect a batch of ``n ≥ 1`` images of one size, (n, H, W, 3), instead of one image.
+
+    Returns
+    -------
+    np.ndarray, uint8
+        ``image`` as an array (not copied).
+
+    Raises
+    ------
+    ImageError
+        (a ValueError) A PIL image whose mode is not RGB; an array that is not uint8, not of the expected shape, an
+        empty batch, or a side outside ``min_side``–``max_side`` pixels. The message starts with ``name``.
+    """
+    if isinstance(image, Image.Image) and image.mode != "RGB":
+        raise ImageError(f"{name}: mode {image.mode!r} is not RGB; convert it first "
+                         "(course_utils.images.to_rgb handles RGBA, greyscale, CMYK, 16-bit)")
+    arr = np.asarray(image)
+    layout = "photos (n, H, W, 3)" if batch else "pixels (H, W, 3)"
+    if arr.dtype != np.uint8 or arr.ndim != (4 if batch else 3) or arr.shape[-1] != 3 or (batch and not len(arr)):
+        raise ImageError(f"{name}: expected uint8 RGB {layout}, got {arr.dtype} of shape {arr.shape}")
+    height, width = arr.shape[-3:-1]
+    if min(height, width) < min_side or (max_side is not None and max(height, width) > max_side):
+        span = f"{min_side}–{max_side}" if max_side is not None else f"at least {min_side}"
+        raise ImageError(f"{name}: size {width}×{height} is outside the supported {span} pixels per side")
+    return arr
 
 
 def to_tanh_range(images) -> np.ndarray:

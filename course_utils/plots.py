@@ -155,9 +155,18 @@ def rate_distortion(curves: dict, title: str = "", max_bpp: float = 1.6):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No curves, a curve without ``bpp``, ``psnr`` or ``ms_ssim``, or no point at or below ``max_bpp``.
     """
     import matplotlib.pyplot as plt
 
+    if not curves or any(not {"bpp", "psnr", "ms_ssim"} <= set(curve) for curve in curves.values()):
+        raise ValueError("curves: expected {label: curve}, every curve with bpp, psnr and ms_ssim lists")
+    if not any(b <= max_bpp for curve in curves.values() for b in curve["bpp"]):
+        raise ValueError(f"max_bpp: no curve has a point at or below {max_bpp} bits per pixel")
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, key, label in ((axes[0], "psnr", "PSNR (RGB), dB"), (axes[1], "ms_ssim", "MS-SSIM")):
         shown = []
@@ -188,11 +197,23 @@ def rate_quality(scores: dict, groups: dict, reference: str | None = None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No version in ``groups``, a version (or ``reference``) not in ``scores``, or a version whose bit rate is not
+        positive (the rate axis is logarithmic).
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    rates = [scores[v]["kbps"] for versions in groups.values() for v in versions]
+    drawn = [v for versions in groups.values() for v in versions]
+    missing = [v for v in [*drawn, reference] if v is not None and v not in scores]
+    if not drawn or missing:
+        raise ValueError(f"groups: no version to draw, or versions (or reference) not in scores: {missing}")
+    if any(not scores[v]["kbps"] > 0 for v in drawn):
+        raise ValueError("groups: every version drawn needs a bit rate > 0 kbps (the rate axis is logarithmic)")
+    rates = [scores[v]["kbps"] for v in drawn]
     ticks = [2.0 ** k for k in range(int(np.floor(np.log2(min(rates)))), int(np.ceil(np.log2(max(rates)))) + 1)]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
     for ax, key, label in ((axes[0], "cer", "CER of PocketSphinx (lower is better)"),

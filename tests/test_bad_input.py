@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_utils import (audio, compression, cyclegan, data, digit_strings, face_swap, image_codec, images, metrics,
-                          processing, recognition, speech_codec, text, tts, voice_conversion)
+                          plots, processing, recognition, speech_codec, text, tts, voice_conversion)
 from course_utils.audio import AudioError
 from course_utils.bitstream import StreamError
 from course_utils.images import ImageError
@@ -59,6 +59,25 @@ CASES = [
     ("codec2 decode: half a frame", lambda: compression.codec2_decode(b"1234", 3200), StreamError, "whole"),
     ("webp: quality 101", lambda: compression.pillow_bytes(RGB, "webp", 101), ValueError, "0–100"),
     ("avif: float pixels", lambda: compression.pillow_bytes(RGB.astype(np.float32), "avif", 50), ImageError, "uint8"),
+    ("opus: int16-scale floats", lambda: compression.opus_encode(SPEECH * 32767, 16000), AudioError, "peaks at 1.6"),
+    ("codec2: int16-scale floats", lambda: compression.codec2_encode(SPEECH * 32767, 16000), AudioError, "peaks at"),
+    ("speech_baselines: unknown key", lambda: compression.speech_baselines([SPEECH], 16000, keys=("opus_7",)),
+     ValueError, "known: ['opus_6kbps'"),
+    ("classical_curve: no images", lambda: compression.classical_curve([], "jpeg"), ValueError, "images: empty"),
+    ("classical_curve: under MS-SSIM's 161 px", lambda: compression.classical_curve([RGB], "jpeg", (50,)),
+     ImageError, "images[0]: size 64×64"),
+    ("classical_comparison: PNG", lambda: compression.classical_comparison({}, [RGB], codecs=("png",)),
+     ValueError, "unknown image codec 'png'"),
+    ("classical_at_bpp: NaN bpp", lambda: compression.classical_at_bpp(RGB, "jpeg", float("nan")), ValueError,
+     "target_bpp"),
+    ("classical_at_bpp: negative bpp", lambda: compression.classical_at_bpp(RGB, "jpeg", -0.5), ValueError,
+     "target_bpp"),
+    ("bpp: no pixels", lambda: compression.bpp(b"1234", (0, 0, 3)), ValueError, "image_shape"),
+    ("kbps: no samples", lambda: compression.kbps(b"1234", 0, 16000), ValueError, "n_samples"),
+    ("rate_distortion: nothing under max_bpp", lambda: plots.rate_distortion(
+        {"x": {"bpp": [2.0], "psnr": [30.0], "ms_ssim": [0.9]}}), ValueError, "max_bpp"),
+    ("rate_quality: unknown version", lambda: plots.rate_quality({}, {"Opus": ["Opus 8 kbps"]}), ValueError,
+     "not in scores: ['Opus 8 kbps']"),
     # images
     ("load_image: 20,000 bytes of junk", lambda: images.load_image(b"x" * 20000), ImageError, "<20000 bytes>"),
     ("load_image: float array", lambda: images.load_image(RGB.astype(np.float32)), ImageError, "uint8"),
@@ -83,6 +102,7 @@ CASES = [
     ("error_rates: lengths differ", lambda: metrics.error_rates(["a", "b"], ["a"]), ValueError, "2 references"),
     ("error_rates: empty reference", lambda: metrics.error_rates([""], ["a"]), ValueError, "at least one word"),
     ("psnr: batch without reduction", lambda: metrics.psnr(RGB[None], RGB[None]), ValueError, "reduction"),
+    ("common_range: empty", lambda: metrics.common_range([], [30.0, 32.0]), ValueError, "values_a is empty"),
     ("f0_rmse: not aligned", lambda: metrics.f0_rmse(np.ones(5), np.ones(4)), ValueError, "aligned"),
     ("load_audio: no such file", lambda: audio.load_audio("no/such.wav"), FileNotFoundError, "no such audio"),
     ("describe: unknown data set", lambda: data.describe("nope"), KeyError, "unknown data set"),

@@ -149,13 +149,25 @@ def test_codec2_round_trip_keeps_length_rate_and_time_alignment(spoken):
 def test_speech_baselines_code_every_utterance_and_count_every_byte(spoken):
     y, rate = spoken
     clips = [y[: rate], y[rate // 2: 2 * rate]]
-    out = compression.speech_baselines(clips, rate, keys=("opus_8kbps", "codec2_2400"))
-    assert list(out) == ["Opus 8 kbps", "Codec 2 2.4 kbps (8 kHz)"]
+    out, data = compression.speech_baselines(clips, rate, keys=("opus_8kbps", "codec2_2400"))
+    assert list(out) == list(data) == ["Opus 8 kbps", "Codec 2 2.4 kbps (8 kHz)"]
     waves, out_rate, kbps = out["Codec 2 2.4 kbps (8 kHz)"]
     assert out_rate == 8000 and [len(w) for w in waves] == [round(len(c) * 8000 / rate) for c in clips]
-    data = b"".join(compression.codec2_encode(c, rate, 2400) for c in clips)
-    assert kbps == pytest.approx(compression.kbps(data, sum(map(len, clips)), rate))
+    assert data["Codec 2 2.4 kbps (8 kHz)"] == [compression.codec2_encode(c, rate, 2400) for c in clips]
+    total = sum(map(len, clips))
+    assert kbps == pytest.approx(compression.kbps(b"".join(data["Codec 2 2.4 kbps (8 kHz)"]), total, rate))
     assert out["Opus 8 kbps"][1] == 16000 and 7 < out["Opus 8 kbps"][2] < 12
+    summary = compression.ogg_opus_summary(data["Opus 8 kbps"][0])  # the bytes that were decoded, not a re-encoding
+    assert summary["file_bytes"] == len(data["Opus 8 kbps"][0]) and summary["packet_bytes"] > 0
+
+
+def test_speech_codecs_refuse_audio_they_would_clip(spoken):
+    y, rate = spoken
+    y = y / np.abs(y).max()
+    for encode in (compression.opus_encode, compression.codec2_encode):
+        with pytest.raises(AudioError, match="peaks at 2"):
+            encode(2 * y, rate)
+        assert encode(1.01 * y, rate)  # a resampler's overshoot of full-scale audio is clipped, not refused
 
 
 def test_speech_codecs_reject_bad_input(spoken):

@@ -115,3 +115,21 @@ def test_load_image_takes_bytes_and_arrays_and_names_bad_input_briefly():
         images.load_image(np.zeros((4, 4), np.float32))
     with pytest.raises(TypeError, match="got int"):
         images.load_image(3)
+
+
+def test_check_rgb_is_the_one_check_of_an_image_or_a_batch():
+    one = np.zeros((20, 30, 3), np.uint8)
+    assert images.check_rgb(one) is one and images.check_rgb(one[None], batch=True).shape == (1, 20, 30, 3)
+    assert images.check_rgb(Image.fromarray(one)).shape == (20, 30, 3)
+    assert issubclass(images.ImageError, ValueError)  # callers that catch ValueError keep working
+    for bad, batch, match in [(one.astype(np.float32), False, r"^photo: expected uint8 RGB pixels \(H, W, 3\)"),
+                              (one[..., :2], False, "got uint8 of shape"), (one, True, r"photos \(n, H, W, 3\)"),
+                              (np.zeros((0, 20, 30, 3), np.uint8), True, "photos"),
+                              (Image.fromarray(one).convert("L"), False, "mode 'L'")]:
+        with pytest.raises(images.ImageError, match=match):
+            images.check_rgb(bad, "photo", batch=batch)
+    with pytest.raises(images.ImageError, match="30×20 is outside the supported 21–100 pixels per side"):
+        images.check_rgb(one, "photo", min_side=21, max_side=100)
+    with pytest.raises(images.ImageError, match="at least 21 pixels"):
+        images.check_rgb(one, "photo", min_side=21)
+

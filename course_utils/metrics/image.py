@@ -8,6 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 REDUCTIONS = ("mean", "pooled", "none")
+#: Smallest side MS-SSIM accepts, pixels: its 11-tap window must fit the fifth scale, 2⁴ times smaller:
+#: (11 − 1) · 2⁴ + 1 (``tf.image.ssim_multiscale`` with its default filter size and five power factors).
+MS_SSIM_MIN_SIDE = 161
 
 
 def psnr(reference, test, reduction: str | None = None):
@@ -69,7 +72,7 @@ def ms_ssim(reference: np.ndarray, test: np.ndarray) -> float:
     Parameters
     ----------
     reference, test : np.ndarray, uint8, (H, W, 3)
-        Same shape; both sides at least 161 pixels (five scales of an 11-tap window).
+        Same shape; both sides at least :data:`MS_SSIM_MIN_SIDE` (161) pixels (five scales of an 11-tap window).
 
     Returns
     -------
@@ -131,8 +134,21 @@ def bd_rate(rate_anchor, psnr_anchor, rate_test, psnr_test) -> float:
 def common_range(values_a, values_b) -> tuple[float, float]:
     """The interval two curves both cover along one axis (e.g. the PSNR range of a BD-rate), ``(low, high)``.
 
-    ``low`` is the larger of the two minima, ``high`` the smaller of the maxima; ``high <= low`` means the
-    curves share no range.
+    Parameters
+    ----------
+    values_a, values_b : sequence of float
+        Each curve's values along the axis, any unit (e.g. PSNR in dB); at least one each.
+
+    Returns
+    -------
+    low, high : float
+        In the unit of the values: ``low`` is the larger of the two minima, ``high`` the smaller of the maxima;
+        ``high <= low`` means the curves share no range.
+
+    Raises
+    ------
+    ValueError
+        ``values_a`` or ``values_b`` is empty.
 
     Examples
     --------
@@ -140,6 +156,9 @@ def common_range(values_a, values_b) -> tuple[float, float]:
     (26.0, 27.0)
     """
     a, b = np.asarray(values_a, float), np.asarray(values_b, float)
+    for name, values in (("values_a", a), ("values_b", b)):
+        if not values.size:
+            raise ValueError(f"common_range: {name} is empty")
     return float(max(a.min(), b.min())), float(min(a.max(), b.max()))
 
 
