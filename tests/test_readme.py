@@ -47,7 +47,8 @@ def test_targets_relative_to_another_measurement():
     metrics = {"tts.cer": 0.30, "tts.cer_real": 0.20}
     assert readme.target_text("tts.cer", 0.30, metrics).endswith("— met")  # 0.30 <= 2 x 0.20
     assert "not met" in readme.target_text("tts.cer", 0.45, metrics)
-    assert readme.target_text("tts.cer", 0.30, {"tts.cer": 0.3}) == ""  # the reference was not measured
+    # The reference was not measured: the target is named, and not shown as met.
+    assert readme.target_text("tts.cer", 0.30, {"tts.cer": 0.3}) == "≤ 2 × `tts.cer_real` (not measured) — **not met**"
     assert "not met" in readme.target_text("voice_conversion.mcd_db", 7.0, {})
 
 
