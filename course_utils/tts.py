@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import alignment, audio, saving, text as text_frontend
+from . import alignment, audio, config, saving, text as text_frontend
 from .text import TextError
 
 SAMPLE_RATE = 16000
@@ -41,8 +41,17 @@ N_FEATURES = N_MCEP + 3
 
 
 def feature_cache() -> Path:
-    """Where :func:`prepare_corpus` caches alignments and features: ``$COURSE_BUILD_DIR/tts`` (default ``build/tts``)."""
-    return Path(os.environ.get("COURSE_BUILD_DIR", Path(__file__).resolve().parents[1] / "build")) / "tts"
+    """Where :func:`prepare_corpus` caches alignments and features.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<build root>/tts`` (:func:`course_utils.config.build_root`: ``build/tts`` in full mode,
+        ``build/fast/tts`` in fast mode, under ``$COURSE_BUILD_DIR`` when set). Fast runs keep their own
+        cache: PocketSphinx's alignments depend on what it aligned before, so a cache a full run filled
+        would change a fast run's numbers (and the regression check, ``benchmarks/fast_results.py``).
+    """
+    return config.build_root() / "tts"
 
 
 # ----------------------------------------------------------------------------- features
