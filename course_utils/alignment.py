@@ -61,7 +61,7 @@ class Alignment(NamedTuple):
 
 
 #: Changes when the alignment method changes (part of the TTS feature cache's key).
-VERSION = "pocketsphinx-5.1.1/bestpath-off/2"
+VERSION = "pocketsphinx-5.1.1/bestpath-off/reinit-feat/3"
 
 
 @lru_cache(maxsize=1)
@@ -134,6 +134,9 @@ def _pocketsphinx_words(decoder, pcm: np.ndarray, words: list) -> list:
         if decoder.lookup_word(word) is None:
             decoder.add_word(word, " ".join(text_frontend.pronounce(word)), True)
     decoder.set_align_text(" ".join(words))
+    # Fresh front-end statistics (noise removal, cepstral mean) for every recording: otherwise they carry
+    # over from the previous one and the boundaries depend on what was aligned before.
+    decoder.reinit_feat()
     for second_pass in (False, True):  # word segmentation, then (set_alignment) phones
         decoder.start_utt()
         decoder.process_raw(pcm.tobytes(), full_utt=True)
@@ -184,8 +187,8 @@ def align(waveform, sample_rate: int, text: str) -> Alignment:
     -----
     PocketSphinx 5's aligner (Huggins-Daines et al. 2006) with the bundled ``en-us`` model and
     dictionary; words not in the dictionary are added with :func:`course_utils.text.pronounce`.
-    The decoder is reused between calls, and it adapts its cepstral mean from one utterance to the
-    next, so a boundary can move by a frame with what was aligned before.
+    The decoder is reused between calls, but its feature extraction is reinitialised for every
+    recording (``Decoder.reinit_feat``), so the alignment does not depend on what was aligned before.
     """
     y = check_waveform(waveform, sample_rate, name="recording", target_rate=SAMPLE_RATE, dtype=np.float64)
     pcm = (np.clip(y, -1, 1) * 32767).astype(np.int16)

@@ -35,8 +35,8 @@ def test_alignment_has_the_structure_phonemize_gives(speech):
     assert al.first_frame + al.durations.sum() <= n_frames
     assert al.durations[0] <= alignment.MAX_EDGE_SILENCE and al.durations[-1] <= alignment.MAX_EDGE_SILENCE
     # The final mark starts where the recording's trailing silence starts (the last phone ends there, wherever
-    # the aligner put the word's end: PocketSphinx's boundaries move with what it decoded before, and eSpeak
-    # NG's audio by a few ms with what it said before), and it covers only silent frames.
+    # the aligner put the word's end: eSpeak NG's audio moves by a few ms with what it said before), and it
+    # covers only silent frames.
     silent = alignment.silent_frames(speech)
     final_mark_start = al.first_frame + int(al.durations[:-1].sum())
     assert silent[final_mark_start:].all() and not silent[final_mark_start - 1]
@@ -47,6 +47,15 @@ def test_alignment_has_the_structure_phonemize_gives(speech):
     starts = {round(s / alignment.FRAME_SECONDS) for _, s, _ in al.words}
     assert starts <= set(bounds.tolist())
     assert [w for w, _, _ in al.words] == text.normalize_text(SENTENCE).replace(",", "").replace(".", "").split()
+
+
+def test_alignment_of_a_recording_does_not_depend_on_what_was_aligned_before(speech):
+    first = alignment.align(speech, alignment.SAMPLE_RATE, SENTENCE)
+    other, sr = fallback.espeak_say("The zebra ran across the field.", rate_wpm=180)
+    alignment.align(other, sr, "The zebra ran across the field.")
+    again = alignment.align(speech, alignment.SAMPLE_RATE, SENTENCE)
+    assert again.tokens == first.tokens and again.first_frame == first.first_frame
+    np.testing.assert_array_equal(again.durations, first.durations)
 
 
 def test_alignment_finds_the_words_where_they_are_spoken(speech):

@@ -96,11 +96,15 @@ def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequenc
     Notes
     -----
     PocketSphinx 5 (CMU Sphinx, Huggins-Daines et al. 2006) with the ``en-us`` model that ships
-    in its wheel: about 0.25 × real time on one CPU core.
+    in its wheel: about 0.25 × real time on one CPU core. The decoder is reused between calls; its
+    feature extraction is reinitialised for every clip, so the same clip always gives the same words.
     """
     y = check_waveform(waveform, sample_rate, target_rate=POCKETSPHINX_RATE, dtype=np.float64)
     pcm = (np.clip(y, -1.0, 1.0) * 32767).astype(np.int16)
     decoder = _decoder(None if vocabulary is None else tuple(vocabulary), bool(sequence))
+    # Fresh front-end statistics (noise removal, cepstral mean): the transcript depends on this clip only,
+    # not on what the decoder heard before.
+    decoder.reinit_feat()
     decoder.start_utt()
     decoder.process_raw(pcm.tobytes(), full_utt=True)
     decoder.end_utt()
