@@ -140,6 +140,40 @@ def forced_alignment(y, sample_rate: int, alignment, title: str = "", seconds: f
     return fig
 
 
+def attention_vs_alignment(attention, forced, tokens, title: str = "", reduction: int = 4, hop_ms: float = 12.5):
+    """A Tacotron's attention (decoder steps × phoneme tokens) with the forced alignment's path drawn over it.
+
+    Parameters
+    ----------
+    attention : np.ndarray, float, shape (n_steps, n_tokens)
+        Attention weights, each row summing to 1.
+    forced : np.ndarray, int, shape (n_steps,)
+        The token the forced aligner places at each step.
+    tokens : list of str
+        Labels of the tokens (y axis).
+    title : str
+    reduction : int
+        Mel frames per decoder step (the model's r).
+    hop_ms : float
+        Milliseconds per mel frame.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 0.12 * len(tokens) + 2))
+    ax.imshow(np.asarray(attention).T, origin="lower", aspect="auto", cmap="viridis", interpolation="nearest")
+    ax.step(np.arange(len(forced)), forced, where="mid", color="tab:red", lw=1.2, label="forced alignment")
+    ax.set_yticks(np.arange(len(tokens)), tokens, fontsize=6)
+    ax.set(xlabel=f"decoder step ({reduction} frames of {hop_ms:g} ms)", ylabel="phoneme token",
+           title=f"{title} — attention (colour) and forced alignment (red)")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def rate_distortion(curves: dict, title: str = "", max_bpp: float = 1.6):
     """Image codecs' rate–distortion curves: PSNR and MS-SSIM against bits per pixel, one line per codec.
 

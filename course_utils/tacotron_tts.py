@@ -1,22 +1,24 @@
-"""Notebook 05, part 2 — Tacotron-style text-to-speech with a Griffin-Lim vocoder: the lesson on attention.
+"""Notebook 05, part 3 — Tacotron-style text-to-speech with a Griffin-Lim vocoder: the lesson on attention.
 
 The voice that :func:`course_utils.tts.synthesize` speaks with is the duration model of :mod:`course_utils.tts`;
 this Tacotron stays in the course to teach how attention learns an alignment.
 
 The network is :class:`course_utils.models.tacotron.Tacotron` (Wang et al. 2017, Shen et al. 2018:
-character embedding, conv + BiLSTM encoder, location-sensitive attention, an autoregressive LSTM
+symbol embedding, conv + BiLSTM encoder, location-sensitive attention, an autoregressive LSTM
 decoder with prenet, reduction factor and stop token, a postnet, and the guided attention loss).
 Here, around it:
 
-* **text** — lower-case characters, a few punctuation marks and an end-of-sentence symbol
-  (:func:`normalize_text`, :func:`text_to_ids`, :func:`split_text`);
+* **text** — the phoneme tokens of the duration model's front end (:func:`text_to_ids`,
+  :func:`course_utils.text.phonemize`): ``sil``, ARPAbet phones, pauses, the sentence's end mark;
 * **audio ↔ mel** — the model's normalised log-mel target (:func:`mel_spectrogram`) and back to a
   waveform with Griffin-Lim (Griffin & Lim 1984; :func:`mel_to_waveform` → :func:`course_utils.audio.griffin_lim`);
 * **training** — teacher forcing in stages (:func:`train_tts`, :func:`train_stages`, :data:`TRAINING_STAGES`);
-* **weights** — :func:`save_tts` / :func:`load_tts` (float16, :func:`course_utils.saving.save_weights`).
+* **weights** — :func:`save_tts` / :func:`load_tts` (float16, :func:`course_utils.saving.save_weights`);
+* **its attention next to the forced alignment** — :func:`attention_and_forced_alignment`.
 
 Shipped weights (``course_utils/weights/tts_slt.npz``, float16) were trained by the
-project's own script on CMU ARCTIC ``slt`` (all but the held-out sentences), in the
+project's own script on CMU ARCTIC ``slt`` (every utterance but the prompts
+:func:`course_utils.tts.holdout_split` holds out for both voices), in the
 stages of :data:`TRAINING_STAGES`, which this command replays from scratch::
 
     python scripts/train_synthesis.py tacotron
@@ -25,37 +27,33 @@ Public function on raw input: :func:`synthesize`.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from . import audio, saving, training
+from . import text as text_frontend
 from .models import tacotron
+from .text import TextError
 
 # ----------------------------------------------------------------------------- text
 
-PAD, EOS = "_", "~"
-#: Index 0 is padding, 1 the end-of-sentence symbol.
-SYMBOLS = PAD + EOS + " abcdefghijklmnopqrstuvwxyz'.,?!-"
-SYMBOL_ID = {s: i for i, s in enumerate(SYMBOLS)}
-#: Longest text (characters) synthesised in one pass; longer text is split at punctuation/spaces.
-MAX_CHARS = 120
+#: Longest phoneme sequence (tokens) synthesised in one pass; :func:`synthesize` speaks longer text
+#: one sentence at a time (:func:`course_utils.text.split_sentences`), at most :data:`MAX_WORDS` words each
+#: (ARCTIC prompts have up to 16; 25 words of up to 7 phones stay under :data:`MAX_TOKENS`).
+MAX_TOKENS = 200
+MAX_WORDS = 25
+#: Silence between the sentences :func:`synthesize` speaks (seconds).
+SENTENCE_PAUSE = 0.2
 
 
-# The one error for text that cannot be spoken (also raised by the phoneme front end).
-from .text import TextError  # noqa: E402
+def text_to_ids(text: str) -> np.ndarray:
+    """English text → int32 ids of its phoneme tokens, the Tacotron's input.
 
-
-#: Typographic punctuation mapped to the ASCII the model reads (anything else outside ASCII is an error).
-_TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
-                             "\u2014": "-", "\u2026": "...", "\u00a0": " "})
-
-
-def normalize_text(text: str) -> str:
-    """Lower-case, strip accents, map ``;:`` to commas and drop quotes and brackets.
+    The same front end as the duration model (:func:`course_utils.text.phonemize`): numbers and
+    abbreviations spelled out, ARPAbet phones from the CMU dictionary (eSpeak NG for other words),
+    pauses at punctuation. Every sentence starts with ``"sil"`` and ends with its end mark, which
+    serves as the end-of-sentence symbol the attention must reach.
 
     Parameters
     ----------
@@ -63,63 +61,20 @@ def normalize_text(text: str) -> str:
 
     Returns
     -------
-    str
-        Only characters of :data:`SYMBOLS` (without pad/EOS), single spaces.
+    np.ndarray, int32, shape (n_tokens,)
+        Ids of :data:`course_utils.text.SYMBOLS` (0 is padding, never produced).
 
     Raises
     ------
     TextError
-        Not a str, empty or only punctuation, digits (spell numbers out: "twenty one"), or
-        characters without a symbol — emoji, symbols, non-Latin scripts (the message lists them;
-        nothing is dropped silently). Accents are removed (é → e) and typographic quotes and
-        dashes mapped to ASCII.
+        Empty text, only punctuation, emoji or non-Latin script (:func:`course_utils.text.normalize_text`).
+
+    Examples
+    --------
+    >>> [text.SYMBOLS[i] for i in text_to_ids("Hi.")]  # doctest: +SKIP
+    ['sil', 'HH', 'AY', '.']
     """
-    if not isinstance(text, str):
-        raise TextError(f"text must be a str, got {type(text).__name__}")
-    text = unicodedata.normalize("NFKD", text.translate(_TYPOGRAPHY))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()  # é -> e, ñ -> n
-    foreign = sorted({c for c in text if ord(c) > 127})
-    if foreign:
-        shown = "".join(foreign[:10]) + ("…" if len(foreign) > 10 else "")
-        raise TextError(f"characters the model cannot read: {shown!r} (emoji, symbols or a non-Latin script); "
-                        "write the text in English words")
-    text = re.sub(r"[;:]", ",", text)
-    text = re.sub(r"[\"()\[\]{}`]", "", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    if not re.search(r"[a-z]", text):
-        raise TextError("text is empty or has no letters the model can read"
-                        + (f" (got {text[:40]!r})" if text else ""))
-    unknown = sorted(set(text) - set(SYMBOLS[2:]))
-    if unknown:
-        hint = " — spell numbers out in words" if any(c.isdigit() for c in unknown) else ""
-        raise TextError(f"characters the model has no symbol for: {unknown}{hint}")
-    return text
-
-
-def text_to_ids(text: str) -> np.ndarray:
-    """Normalised text → int32 symbol ids ending with the end-of-sentence id (1).
-
-    Raises
-    ------
-    TextError
-        As :func:`normalize_text`.
-    """
-    return np.array([SYMBOL_ID[c] for c in normalize_text(text)] + [SYMBOL_ID[EOS]], np.int32)
-
-
-def split_text(text: str, max_chars: int = MAX_CHARS) -> list[str]:
-    """Split long text into chunks of at most ``max_chars``, at sentence ends, commas, then spaces."""
-    text = normalize_text(text)
-    chunks: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        while len(sentence) > max_chars:
-            cut = max(sentence.rfind(", ", 0, max_chars), sentence.rfind(" ", 0, max_chars))
-            cut = cut if cut > 0 else max_chars - 1
-            chunks.append(sentence[:cut + 1].strip())
-            sentence = sentence[cut + 1:].strip()
-        if sentence:
-            chunks.append(sentence)
-    return chunks
+    return text_frontend.token_ids(text_frontend.phonemize(text))
 
 
 # ----------------------------------------------------------------------------- audio ↔ mel
@@ -200,7 +155,7 @@ def prepare_utterance(waveform: np.ndarray, sample_rate: int, top_db: float = 35
 
 
 def build_tts(**hp) -> tacotron.Tacotron:
-    """A new Tacotron-style model for this module's character set (:data:`SYMBOLS`), built and ready to train.
+    """A new Tacotron-style model for the phoneme set (:data:`course_utils.text.SYMBOLS`), built and ready to train.
 
     Parameters
     ----------
@@ -212,58 +167,98 @@ def build_tts(**hp) -> tacotron.Tacotron:
     -------
     course_utils.models.tacotron.Tacotron
     """
-    return tacotron.build_tacotron(len(SYMBOLS), **hp)
+    return tacotron.build_tacotron(len(text_frontend.SYMBOLS), **hp)
 
 
 # ----------------------------------------------------------------------------- data and training
 
 
-def holdout_split(ids, n_test: int = 10):
-    """Hold out the last ``n_test`` utterances (sorted ids), e.g. ``arctic_a0241``–``a0250`` of the mirror.
+def pad_utterances(token_ids, mels, reduction: int, multiple: int = 1):
+    """Pad phoneme ids and mel spectrograms into one training batch.
 
-    Returns
-    -------
-    train_ids, test_ids : list of str
-    """
-    ids = sorted(ids)
-    if len(ids) <= n_test:
-        raise ValueError(f"need more than {n_test} utterances to hold out {n_test}, got {len(ids)}")
-    return ids[:-n_test], ids[-n_test:]
-
-
-#: The last id the shipped Tacotron trained on: it learnt from ``arctic_a0001``–``a0240`` (the mirror held
-#: a0001–a0250 then, the last ten held out), so only later ids are sentences it never heard.
-TRAINED_THROUGH = "arctic_a0240"
-
-
-def make_batch_arrays(texts, waveforms, sample_rate: int, reduction: int):
-    """Padded training arrays from texts and waveforms (one fixed shape, so training traces once).
+    Parameters
+    ----------
+    token_ids : sequence of np.ndarray, int32, (n_tokens,)
+        As :func:`text_to_ids` returns them.
+    mels : sequence of np.ndarray, float32, (n_frames, 80)
+        As :func:`mel_spectrogram` returns them, in the same order.
+    reduction : int
+        The model's reduction factor r: frames are padded to a multiple of it.
+    multiple : int
+        Pad frames to a multiple of ``reduction · multiple`` and tokens to a multiple of ``multiple``,
+        so that batches of similar length share a shape.
 
     Returns
     -------
     text_ids : np.ndarray, int32, (n, N)
+        0 is padding.
     dec_inputs : np.ndarray, float32, (n, steps, 80)
-        Teacher forcing: the last true frame of the previous decoder step.
+        Teacher forcing: the last true frame of the previous decoder step (zeros for step 0).
     mels : np.ndarray, float32, (n, steps·r, 80)
     mel_len : np.ndarray, int32, (n,)
+        Frames before padding.
     """
-    ids = [text_to_ids(t) for t in texts]
-    mels = [mel_spectrogram(prepare_utterance(y, sample_rate)) for y in waveforms]
-    n_text = max(len(i) for i in ids)
-    n_frames = int(np.ceil(max(len(m) for m in mels) / reduction) * reduction)
-    text_arr = np.zeros((len(ids), n_text), np.int32)
-    mel_arr = np.zeros((len(ids), n_frames, mels[0].shape[1]), np.float32)
-    for i, (t, m) in enumerate(zip(ids, mels)):
+    n_text = int(np.ceil(max(len(i) for i in token_ids) / multiple) * multiple)
+    step = reduction * multiple
+    n_frames = int(np.ceil(max(len(m) for m in mels) / step) * step)
+    text_arr = np.zeros((len(mels), n_text), np.int32)
+    mel_arr = np.zeros((len(mels), n_frames, mels[0].shape[1]), np.float32)
+    for i, (t, m) in enumerate(zip(token_ids, mels)):
         text_arr[i, :len(t)] = t
         mel_arr[i, :len(m)] = m
     dec_in = np.concatenate([np.zeros_like(mel_arr[:, :1]), mel_arr[:, reduction - 1:-1:reduction]], axis=1)
     return text_arr, dec_in, mel_arr, np.array([len(m) for m in mels], np.int32)
 
 
+def mel_targets(waveforms, sample_rate: int) -> list:
+    """The training targets of recordings: each trimmed (:func:`prepare_utterance`), then :func:`mel_spectrogram`.
+
+    Returns
+    -------
+    list of np.ndarray, float32, (n_frames, 80)
+    """
+    return [mel_spectrogram(prepare_utterance(y, sample_rate)) for y in waveforms]
+
+
+def make_batch_arrays(texts, waveforms, sample_rate: int, reduction: int):
+    """One padded batch from texts and their recordings (:func:`text_to_ids`, :func:`mel_spectrogram`, :func:`pad_utterances`).
+
+    Raises
+    ------
+    TextError
+        A text the front end cannot read.
+    """
+    return pad_utterances([text_to_ids(t) for t in texts], mel_targets(waveforms, sample_rate), reduction)
+
+
+def length_batches(token_ids, mels, reduction: int, batch_size: int, multiple: int = 8) -> list:
+    """Training batches of utterances of similar length (sorted by frames), each padded by :func:`pad_utterances`.
+
+    Padding every batch to the longest utterance of the corpus would double the decoder steps on
+    average; batches of neighbours in length waste almost none. The order of the batches is shuffled
+    by the caller, every epoch.
+
+    Returns
+    -------
+    list of tuple
+        ``((text_ids, dec_inputs), (mels, mel_len))`` per batch, as :meth:`Tacotron.train_step` reads it.
+    """
+    order = np.argsort([len(m) for m in mels], kind="stable")
+    batches = []
+    for chunk in np.array_split(order, max(1, int(np.ceil(len(order) / batch_size)))):
+        text_arr, dec_in, mel_arr, mel_len = pad_utterances([token_ids[i] for i in chunk], [mels[i] for i in chunk],
+                                                       reduction, multiple)
+        batches.append(((text_arr, dec_in), (mel_arr, mel_len)))
+    return batches
+
+
 def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 100, batch_size: int = 16,
               learning_rate: float = 1e-3, model=None, seed: int = 0, minutes: float | None = None,
               checkpoint=None, verbose: int = 1, decay_epochs: int | None = None, **hp):
-    """Train the TTS model with teacher forcing (Adam, learning rate decayed ×0.1 over ``decay_epochs``).
+    """Train the Tacotron with teacher forcing (Adam, learning rate decayed ×0.1 over ``decay_epochs``).
+
+    Utterances are batched with others of similar length (:func:`length_batches`); the batches
+    are visited in a new random order every epoch.
 
     Parameters
     ----------
@@ -292,7 +287,7 @@ def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 10
     -------
     model : keras.Model
     history : dict of list of float
-        Per-epoch losses (``loss``, ``mel``, ``post``, ``stop``, ``guided``).
+        Per-epoch mean over batches of each loss (``loss``, ``mel``, ``post``, ``stop``, ``guided``).
     seconds : float
 
     Raises
@@ -300,7 +295,7 @@ def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 10
     ValueError
         ``texts`` and ``waveforms`` of different lengths, or nothing to train on.
     TextError
-        A text with characters the model cannot read.
+        A text the front end cannot read.
     """
     import keras
 
@@ -308,26 +303,26 @@ def train_tts(texts, waveforms, sample_rate: int = SAMPLE_RATE, epochs: int = 10
         raise ValueError(f"need as many texts as waveforms (got {len(texts)} and {len(waveforms)})")
     keras.utils.set_random_seed(seed)
     model = model if model is not None else build_tts(**hp)
-    text_ids, dec_in, mels, mel_len = make_batch_arrays(texts, waveforms, sample_rate, model.r)
-    steps = (decay_epochs or epochs) * int(np.ceil(len(texts) / batch_size))
-    schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, steps, 0.1)
+    batches = length_batches([text_to_ids(t) for t in texts], mel_targets(waveforms, sample_rate), model.r, batch_size)
+    schedule = keras.optimizers.schedules.ExponentialDecay(learning_rate, (decay_epochs or epochs) * len(batches), 0.1)
     model.compile(optimizer=keras.optimizers.Adam(schedule))
+    rng = np.random.default_rng(seed)
 
     def one_epoch(epoch):
-        return model.fit((text_ids, dec_in), (mels, mel_len), batch_size=batch_size, epochs=1, shuffle=True,
-                         verbose=0).history
+        logs = [model.train_on_batch(*batches[i], return_dict=True) for i in rng.permutation(len(batches))]
+        return {key: [float(np.mean([log[key] for log in logs]))] for key in logs[0]}
 
     history, seconds = training.fit_epochs(one_epoch, epochs, minutes=minutes, verbose=verbose,
                                            checkpoint=None if checkpoint is None else lambda e: checkpoint(model, e))
     return model, history, seconds
 
 
-#: How the shipped weights were trained; ``scripts/train_synthesis.py tts`` and the notebook's
+#: How the shipped weights were trained; ``scripts/train_synthesis.py tacotron`` and the notebook's
 #: ``RETRAIN = True`` replay it with :func:`train_stages`. Each stage continues the previous one with
-#: a fresh Adam optimiser and its own learning rate, decayed ×0.1 over ``decay_epochs``. The stages
-#: were run under wall-clock budgets that ended them early, hence ``epochs`` < ``decay_epochs``.
+#: a fresh Adam optimiser and its own learning rate, decayed ×0.1 over ``decay_epochs``. One stage of
+#: 250 epochs over the 930 training utterances of the mirror (30 batches, ~14 s per epoch on a 2-core CPU).
 TRAINING_STAGES = (
-    dict(epochs=75, decay_epochs=100, batch_size=32, learning_rate=1e-3),
+    dict(epochs=250, decay_epochs=250, batch_size=32, learning_rate=1e-3),
 )
 
 
@@ -465,7 +460,7 @@ def teacher_forced_l1(model, texts, waveforms, sample_rate: int, mean_frame: np.
     Raises
     ------
     TextError
-        A text the model cannot read (as :func:`normalize_text`).
+        A text the front end cannot read (as :func:`text_to_ids`).
     """
     text_ids, dec_in, mels, mel_len = make_batch_arrays(texts, waveforms, sample_rate, model.r)
     _, mel_post, _, _ = model((text_ids, dec_in), training=False)
@@ -473,6 +468,107 @@ def teacher_forced_l1(model, texts, waveforms, sample_rate: int, mean_frame: np.
     n = valid.sum() * mels.shape[2]
     return {"model": float(np.sum(np.abs(np.asarray(mel_post) - mels) * valid) / n),
             "mean_frame": float(np.sum(np.abs(np.asarray(mean_frame)[None, None] - mels) * valid) / n)}
+
+
+def attention_and_forced_alignment(model, waveform, sample_rate: int, text: str, seed: int = 0):
+    """What the Tacotron's attention reads while it hears a real recording, next to the forced alignment of it.
+
+    The recording is forced-aligned (:func:`course_utils.alignment.align`); the model reads the
+    aligned phoneme tokens with teacher forcing (its decoder is fed the recording's own mel frames),
+    so each decoder step can be compared with the phone that PocketSphinx says is spoken then.
+
+    Parameters
+    ----------
+    model : course_utils.models.tacotron.Tacotron
+    waveform : np.ndarray, float, shape (n_samples,)
+    sample_rate : int
+        Hz (resampled to :data:`SAMPLE_RATE`).
+    text : str
+        What the recording says.
+    seed : int
+        Seed of the prenet's dropout (on at inference too).
+
+    Returns
+    -------
+    attention : np.ndarray, float32, shape (n_steps, n_tokens)
+        The model's attention per decoder step (r mel frames of 12.5 ms).
+    forced : np.ndarray, int, shape (n_steps,)
+        Index of the token the forced alignment places at the middle of each decoder step.
+    tokens : list of str
+        The aligned tokens.
+
+    Raises
+    ------
+    course_utils.alignment.AlignmentError
+        PocketSphinx could not align the recording.
+    TextError
+        A text the front end cannot read.
+    """
+    import keras
+
+    from . import alignment
+
+    y = prepare_utterance(waveform, sample_rate)
+    aligned = alignment.align(y, SAMPLE_RATE, text)
+    mel = mel_spectrogram(y)
+    text_arr, dec_in, _, _ = pad_utterances([text_frontend.token_ids(aligned.tokens)], [mel], model.r)
+    keras.utils.set_random_seed(seed)
+    attention = np.asarray(model((text_arr, dec_in), training=False)[3])[0]
+    # Decoder step k predicts mel frames k·r … k·r + r − 1; frame j is centred at j·hop (librosa pads the signal).
+    middle = (np.arange(len(attention)) * model.r + (model.r - 1) / 2) * MEL["hop_length"] / SAMPLE_RATE
+    ends = (aligned.first_frame + np.cumsum(aligned.durations)) * alignment.FRAME_SECONDS
+    forced = np.minimum(np.searchsorted(ends, middle, side="right"), len(aligned.tokens) - 1)
+    return attention.astype(np.float32), forced, list(aligned.tokens)
+
+
+def attention_agreement(model, waveforms, sample_rate: int, texts, seed: int = 0) -> dict:
+    """How often the Tacotron attends to the phone that PocketSphinx's forced alignment says is spoken.
+
+    For every recording, :func:`attention_and_forced_alignment`; a decoder step agrees when its
+    attention peak is on the aligned token. Pooled over all decoder steps of all recordings.
+
+    Parameters
+    ----------
+    model : course_utils.models.tacotron.Tacotron
+    waveforms : sequence of np.ndarray, float
+        Real recordings.
+    sample_rate : int
+        Hz.
+    texts : sequence of str
+        What each recording says.
+    seed : int
+
+    Returns
+    -------
+    dict
+        ``exact``: fraction of steps whose attention peak is the aligned token; ``within_one``: within
+        one token of it (a boundary a step early or late), both in [0, 1]; ``failed``: text → reason
+        for each recording PocketSphinx could not align (left out of the fractions, reported here).
+
+    Raises
+    ------
+    ValueError
+        ``waveforms`` and ``texts`` of different lengths, or none.
+    course_utils.alignment.AlignmentError
+        No recording could be aligned.
+    """
+    from .alignment import AlignmentError
+
+    if len(waveforms) != len(texts) or not len(texts):
+        raise ValueError(f"need as many waveforms as texts (got {len(waveforms)} and {len(texts)})")
+    exact = near = steps = 0
+    failed = {}
+    for y, sentence in zip(waveforms, texts):
+        try:
+            attention, forced, _ = attention_and_forced_alignment(model, y, sample_rate, sentence, seed=seed)
+        except AlignmentError as err:
+            failed[sentence] = str(err)
+            continue
+        offset = np.abs(attention.argmax(axis=1) - forced)
+        exact, near, steps = exact + int(np.sum(offset == 0)), near + int(np.sum(offset <= 1)), steps + len(offset)
+    if not steps:
+        raise AlignmentError(f"none of the {len(texts)} recordings could be aligned: {failed}")
+    return {"exact": exact / steps, "within_one": near / steps, "failed": failed}
 
 
 def synthesize_mel(model, text: str, max_steps: int | None = None, seed: int = 0):
@@ -485,9 +581,9 @@ def synthesize_mel(model, text: str, max_steps: int | None = None, seed: int = 0
     ----------
     model : keras.Model
     text : str
-        At most :data:`MAX_CHARS` characters after normalisation.
+        One sentence (at most :data:`MAX_TOKENS` phoneme tokens).
     max_steps : int, optional
-        Decoder steps allowed (default: 3 per character + 10).
+        Decoder steps allowed (default: 3 per token + 10).
     seed : int
         Seed of the prenet's dropout (kept on at inference).
 
@@ -495,18 +591,19 @@ def synthesize_mel(model, text: str, max_steps: int | None = None, seed: int = 0
     -------
     mel : np.ndarray, float32, (n_frames, 80)
         After the postnet.
-    alignment : np.ndarray, float32, (n_steps, n_characters)
+    alignment : np.ndarray, float32, (n_steps, n_tokens)
+        The attention over the phoneme tokens (:func:`text_to_ids`) at every decoder step.
 
     Raises
     ------
     TextError
-        As :func:`normalize_text`, or text longer than :data:`MAX_CHARS`.
+        As :func:`text_to_ids`, or more than :data:`MAX_TOKENS` tokens.
     """
     import keras
 
     ids = text_to_ids(text)
-    if len(ids) - 1 > MAX_CHARS:
-        raise TextError(f"text has {len(ids) - 1} characters; at most {MAX_CHARS} per pass (use synthesize)")
+    if len(ids) > MAX_TOKENS:
+        raise TextError(f"text has {len(ids)} phoneme tokens; at most {MAX_TOKENS} per pass (use synthesize)")
     keras.utils.set_random_seed(seed)
     max_steps = max_steps or 3 * len(ids) + 10
     _, mel, stop, align = model.infer(ids[None], max_steps)
@@ -522,16 +619,25 @@ def synthesize_mel(model, text: str, max_steps: int | None = None, seed: int = 0
     return np.asarray(mel)[0, :n_steps * model.r], align[:n_steps]
 
 
+def _within_max_tokens(sentence: str) -> list:
+    """Halve a sentence at a word boundary until every piece has at most :data:`MAX_TOKENS` tokens."""
+    words = sentence.split()
+    if len(words) < 2 or len(text_to_ids(sentence)) <= MAX_TOKENS:
+        return [sentence]
+    half = len(words) // 2
+    return _within_max_tokens(" ".join(words[:half])) + _within_max_tokens(" ".join(words[half:]))
+
+
 def synthesize(text: str, model=None, n_iter: int = 60) -> tuple[np.ndarray, int]:
     """Speak ``text`` with the shipped voice (CMU ARCTIC slt): Tacotron-style model + Griffin-Lim.
 
     Parameters
     ----------
     text : str
-        English text. Letters, spaces and ``' . , ? ! -`` are spoken (accents are
-        stripped, ``; :`` read as commas, quotes and brackets dropped). Text longer
-        than :data:`MAX_CHARS` characters is split at sentence ends, commas or spaces
-        and the parts joined with 0.2 s pauses.
+        Any English text, through the duration model's front end (:func:`text_to_ids`), spoken
+        one sentence (at most :data:`MAX_WORDS` words, :func:`course_utils.text.split_sentences`) at a
+        time, with :data:`SENTENCE_PAUSE` seconds of silence between them (the training recordings are
+        trimmed, so the model ends a sentence without one).
     model : keras.Model, optional
         Default: the shipped weights (:func:`load_tts`).
     n_iter : int
@@ -547,16 +653,13 @@ def synthesize(text: str, model=None, n_iter: int = 60) -> tuple[np.ndarray, int
     Raises
     ------
     TextError
-        Empty text, digits or characters without a symbol (listed in the message).
+        Empty text, only punctuation, emoji or non-Latin script (named in the message).
+    course_utils.audio.AudioError
+        The model produced only zeros (cannot be normalised).
     """
+    sentences = text_frontend.split_sentences(text, max_words=MAX_WORDS)  # bad text fails here, before loading
+    sentences = [piece for sentence in sentences for piece in _within_max_tokens(sentence)]
     model = model if model is not None else load_tts()[0]
-    pieces = []
-    for chunk in split_text(text):
-        mel, _ = synthesize_mel(model, chunk)
-        pieces += [mel_to_waveform(mel, n_iter=n_iter), np.zeros(SAMPLE_RATE // 5, np.float32)]
-    y = np.concatenate(pieces[:-1])
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
-    if peak == 0.0:
-        warnings.warn("the model produced silence", RuntimeWarning)
-        return y, SAMPLE_RATE
-    return (0.9 * y / peak).astype(np.float32), SAMPLE_RATE
+    pause = np.zeros(int(SENTENCE_PAUSE * SAMPLE_RATE), np.float32)
+    pieces = [piece for s in sentences for piece in (pause, mel_to_waveform(synthesize_mel(model, s)[0], n_iter=n_iter))]
+    return audio.peak_normalize(np.concatenate(pieces[1:]), peak=0.9), SAMPLE_RATE

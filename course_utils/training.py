@@ -99,10 +99,10 @@ def train_steps(step: Callable, batch: Callable, steps: int, *, max_seconds: flo
 
 def fit_epochs(fit_one: Callable, epochs: int, *, minutes: float | None = None, checkpoint: Callable | None = None,
                verbose: bool = False) -> tuple[dict, float]:
-    """Train epoch by epoch (``model.fit`` one epoch at a time), checkpointing, within a time budget.
+    """Train epoch by epoch (``model.fit`` or ``train_on_batch`` one epoch at a time), checkpointing, within a time budget.
 
-    Used by the models trained with Keras' own ``fit`` and a custom ``train_step`` (the CycleGAN, the
-    Tacotron), where an epoch is the unit: the data of each epoch are drawn by ``fit_one``.
+    Used by the models trained with Keras' own ``fit`` or ``train_on_batch`` and a custom ``train_step``
+    (the CycleGAN, the Tacotron), where an epoch is the unit: the data of each epoch are drawn by ``fit_one``.
 
     Parameters
     ----------

@@ -11,7 +11,7 @@
     python scripts/train_synthesis.py tacotron
         # -> course_utils/weights/tts_slt.npz (float16) + .json: replays tacotron_tts.TRAINING_STAGES from scratch
     python scripts/train_synthesis.py tacotron --resume --epochs E --batch-size B --learning-rate LR --minutes M
-        # one more stage on the weights in --out (how each stage after the first was run)
+        # one more stage on top of the weights in --out (e.g. to continue a run that stopped)
 
 Both use exactly the notebook's data split and training functions
 (:func:`course_utils.cyclegan.train_cyclegan`, :func:`course_utils.tacotron_tts.train_stages`, :func:`course_utils.tts.train`);
@@ -53,10 +53,11 @@ def train_cyclegan(args) -> None:
 def train_tacotron(args) -> None:
     from course_utils import config, data
     from course_utils import tacotron_tts as tts
+    from course_utils.tts import holdout_split  # the duration model's held-out prompts: both voices skip them
 
     seed = config.set_seed()
     speech = data.load_arctic(speakers=("slt",), sample_rate=tts.SAMPLE_RATE, seed=seed)
-    train_ids, _ = tts.holdout_split(speech.ids)
+    train_ids, _ = holdout_split(speech.ids)
     idx = [speech.ids.index(i) for i in train_ids]
     texts = [speech.texts[i] for i in idx]
     waves = [speech.waveforms["slt"][i] for i in idx]
@@ -75,7 +76,9 @@ def train_tacotron(args) -> None:
 
     def checkpoint(model, stages_done):
         record = done + [{k: v for k, v in s.items() if k != "minutes"} for s in stages_done]
-        tts.save_tts(model, dict(epochs_trained=sum(s["epochs"] for s in record), stages=record), args.out)
+        tts.save_tts(model, dict(epochs_trained=sum(s["epochs"] for s in record), stages=record,
+                                 train_utterances=len(texts), input="phonemes (course_utils.text.phonemize)",
+                                 command="python scripts/train_synthesis.py " + " ".join(sys.argv[1:])), args.out)
 
     tts.train_stages(texts, waves, stages, model=model, seed=seed + len(done), checkpoint=checkpoint)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from course_utils import (audio, compression, cyclegan, data, digit_strings, face_swap, image_codec, images, metrics,
-                          plots, processing, recognition, speech_codec, text, tts, voice_conversion)
+                          plots, processing, recognition, speech_codec, tacotron_tts, text, tts, voice_conversion)
 from course_utils.audio import AudioError
 from course_utils.bitstream import StreamError
 from course_utils.images import ImageError
@@ -95,6 +95,8 @@ CASES = [
     ("tts: non-Latin script", lambda: tts.synthesize("你好"), TextError, "你好"),
     ("tts: not a string", lambda: tts.synthesize(42), TextError, "str"),
     ("tts: 120,000 characters", lambda: tts.synthesize("a " * 60000), TextError, "at most 100,000"),
+    ("tacotron: empty", lambda: tacotron_tts.synthesize("   "), TextError, "empty"),
+    ("tacotron: emoji", lambda: tacotron_tts.synthesize("hello 😀 world"), TextError, "😀"),
     ("tts: Greek letter", lambda: text.normalize_text("Ω"), TextError, "no English reading"),
     # metrics and audio files
     ("pocketsphinx: stereo", lambda: metrics.transcribe_pocketsphinx(STEREO, 16000), AudioError, "mono"),

@@ -21,8 +21,8 @@ def _check_guided_attention(fn):
         want = np.asarray(guided_attention_weights(np.array([n_text]), np.array([n_steps]), n_text, n_steps, g))[0]
         got = np.asarray(fn(n_text, n_steps, g), dtype=np.float64)
         assert got.shape == want.shape, (f"n_text={n_text}, n_steps={n_steps}: shape {got.shape}, expected "
-                                         f"{want.shape}. Hint: rows are decoder steps k, columns characters n.")
-        assert abs(got[0, 0]) < 1e-6, "W[0, 0] should be 0: the first step may look at the first character."
+                                         f"{want.shape}. Hint: rows are decoder steps k, columns text tokens n.")
+        assert abs(got[0, 0]) < 1e-6, "W[0, 0] should be 0: the first step may look at the first token."
         err = float(np.abs(got - want).max())
         assert err < 1e-4, (f"n_text={n_text}, n_steps={n_steps}, g={g}: values differ by up to {err:.3g}. "
                             "Hint: positions are normalised, n / n_text and k / n_steps, and the penalty is "

@@ -1,4 +1,4 @@
-"""A Tacotron-style text-to-spectrogram model: characters in, a mel spectrogram out, frame by frame.
+"""A Tacotron-style text-to-spectrogram model: text symbols in (the course feeds phonemes), a mel spectrogram out.
 
 Papers: Y. Wang et al. (2017), "Tacotron: Towards End-to-End Speech Synthesis" (Interspeech);
 J. Shen et al. (2018), "Natural TTS Synthesis by Conditioning WaveNet on Mel Spectrogram Predictions"
@@ -6,8 +6,9 @@ J. Shen et al. (2018), "Natural TTS Synthesis by Conditioning WaveNet on Mel Spe
 (location-sensitive attention); H. Tachibana, K. Uenoyama and S. Aihara (2018), "Efficiently Trainable
 Text-to-Speech System Based on Deep Convolutional Networks with Guided Attention" (ICASSP).
 
-A sequence-to-sequence model reads characters and writes a mel spectrogram. The **encoder** embeds each
-character, mixes neighbours with three convolutions (5 characters wide, batch norm, ReLU, dropout) and
+A sequence-to-sequence model reads text symbols (characters in the papers; phoneme tokens in this course)
+and writes a mel spectrogram. The **encoder** embeds each
+symbol, mixes neighbours with three convolutions (5 symbols wide, batch norm, ReLU, dropout) and
 reads the sentence both ways with a bidirectional LSTM. The **decoder** is autoregressive: each step
 takes the last frame it produced through a **prenet** (two ReLU layers whose dropout stays on at
 inference, as in Tacotron 2), an attention LSTM, **location-sensitive attention** (energies from the
@@ -17,7 +18,8 @@ attention moves forward along the text) and a decoder LSTM, and predicts ``r`` m
 residual that sharpens the whole spectrogram. The decoder's state between steps is a
 :class:`DecoderState`. Training adds the **guided attention loss** (:func:`guided_attention_weights`),
 which pushes the alignment towards the diagonal so it is learned in minutes instead of hours. The text
-front end, the mel spectrogram, Griffin-Lim, training and synthesis are in :mod:`course_utils.tts`.
+front end is :mod:`course_utils.text`; the mel spectrogram, Griffin-Lim, training and synthesis are in
+:mod:`course_utils.tacotron_tts`.
 """
 from __future__ import annotations
 
@@ -38,12 +40,12 @@ def guided_attention_weights(text_len, steps_len, n_text: int, n_steps: int, g: 
     """Penalty matrix of the guided attention loss (Tachibana et al. 2017).
 
     ``W[k, n] = 1 − exp(−(n / N − k / S)² / (2 g²))`` for decoder step ``k`` of ``S``
-    and character ``n`` of ``N``; zero outside the valid region.
+    and symbol ``n`` of ``N``; zero outside the valid region.
 
     Parameters
     ----------
     text_len, steps_len : tensor, int, shape (batch,)
-        Valid characters (N) and decoder steps (S) per example.
+        Valid symbols (N) and decoder steps (S) per example.
     n_text, n_steps : int
         Padded sizes.
     g : float
@@ -65,7 +67,7 @@ def guided_attention_weights(text_len, steps_len, n_text: int, n_steps: int, g: 
 class DecoderState(NamedTuple):
     """What one decoder step passes to the next (and, stacked over steps by ``ops.scan``, its outputs).
 
-    Shapes are per batch of ``b`` sentences of ``N`` characters.
+    Shapes are per batch of ``b`` sentences of ``N`` symbols.
     """
 
     att_h: object  #: attention LSTM output, (b, att_rnn_units)
@@ -73,7 +75,7 @@ class DecoderState(NamedTuple):
     dec_h: object  #: decoder LSTM output, (b, dec_rnn_units)
     dec_c: object  #: decoder LSTM cell, (b, dec_rnn_units)
     context: object  #: attention-weighted encoder memory, (b, 2·enc_units)
-    align: object  #: this step's attention over the characters, (b, N), sums to 1
+    align: object  #: this step's attention over the symbols, (b, N), sums to 1
     cum_align: object  #: attention summed over the steps so far, (b, N)
     frames: object  #: the step's ``r`` predicted mel frames, flattened, (b, n_mels·r)
     stop: object  #: the step's stop-token logit, (b,)
@@ -93,7 +95,7 @@ class Tacotron(keras.Model):
     Parameters
     ----------
     n_symbols : int
-        Size of the character set (ids 0 … n_symbols − 1; 0 is padding).
+        Size of the symbol set (ids 0 … n_symbols − 1; 0 is padding).
     ga_weight : float
         Weight of the guided attention loss.
     **hp
@@ -105,7 +107,7 @@ class Tacotron(keras.Model):
         self.hp = dict(DEFAULT_HPARAMS, **hp)
         h, self.ga_weight = self.hp, ga_weight
         self.n_mels, self.r = h["n_mels"], h["reduction"]
-        self.embedding = layers.Embedding(n_symbols, h["embed_dim"], name="char_embedding")
+        self.embedding = layers.Embedding(n_symbols, h["embed_dim"], name="symbol_embedding")
         self.enc_convs = [(layers.Conv1D(h["enc_filters"], 5, padding="same", name=f"enc_conv{i}"),
                            layers.BatchNormalization(name=f"enc_bn{i}")) for i in range(3)]
         self.enc_lstm = layers.Bidirectional(layers.LSTM(h["enc_units"], return_sequences=True), name="enc_bilstm")
@@ -165,7 +167,7 @@ class Tacotron(keras.Model):
         return state, state
 
     def initial_state(self, memory) -> DecoderState:
-        """Zeros, with the alignment on the first character."""
+        """Zeros, with the alignment on the first symbol."""
         b, n = ops.shape(memory)[0], ops.shape(memory)[1]
         z = lambda units: ops.zeros((b, units))  # noqa: E731
         first = ops.one_hot(ops.zeros((b,), "int32"), n)
@@ -208,7 +210,7 @@ class Tacotron(keras.Model):
 
     def compute_losses(self, data, training=False):
         """Masked L1 mel losses (before/after postnet), stop-token BCE, guided attention loss."""
-        (text_ids, dec_inputs), (mel_target, mel_len) = data
+        (text_ids, dec_inputs), (mel_target, mel_len) = data[:2]  # fit passes (x, y), train_on_batch (x, y, None)
         mel, mel_post, stop, align = self((text_ids, dec_inputs), training=training)
         n_frames, n_steps = ops.shape(mel_target)[1], ops.shape(stop)[1]
         frame_mask = ops.cast(ops.arange(n_frames)[None, :] < mel_len[:, None], "float32")[:, :, None]
@@ -245,7 +247,7 @@ def build_tacotron(n_symbols: int, **hp) -> Tacotron:
     Parameters
     ----------
     n_symbols : int
-        Size of the character set.
+        Size of the symbol set.
     **hp
         Overrides of :data:`DEFAULT_HPARAMS` (``reduction``, LSTM sizes…) and ``ga_weight``.
 
