@@ -23,9 +23,9 @@ COURSE_MAP = [
     ("1 · Processing", "01_processing", "CNN photo-domain classifier; LSTM digit recogniser on MFCCs",
      [("photo_domains.test_accuracy", "photo test accuracy {:.3f}"),
       ("fsdd_lstm.loso_mean_accuracy", "unseen-speaker digit accuracy {:.3f}")]),
-    ("2 · Compression", "02_compression", "learned image codec vs JPEG, WebP, AVIF; VAE; WaveNet speech decoder "
+    ("2 · Compression", "02_compression", "learned image codecs (factorised prior, scale hyperprior) vs JPEG, WebP, AVIF; VAE; WaveNet speech decoder "
      "vs μ-law, Opus, Codec 2",
-     [("image_codec.bd_rate_vs_jpeg", "BD-rate vs JPEG {:+.1f} %"), ("image_codec.bd_rate_vs_webp", "vs WebP {:+.1f} %"),
+     [("image_codec.bd_rate_vs_jpeg", "hyperprior BD-rate vs JPEG {:+.1f} %"), ("image_codec.bd_rate_vs_webp", "vs WebP {:+.1f} %"),
       ("speech_codec.cer", "speech codec (≤ 8 kbps) CER {:.2f}"), ("opus_8kbps.cer", "Opus 8 kbps {:.2f}"),
       ("codec2_3200.cer", "Codec 2 3.2 kbps {:.2f}")]),
     ("3 · Conversion", "03_conversion", "voice conversion bdl→slt (DNN vs joint-density GMM); face identity swap",

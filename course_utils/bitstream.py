@@ -1,6 +1,6 @@
 """The byte-stream framing of the course's codecs: magic, version, header fields, CRC-32, payload.
 
-Both codecs of notebook 02 (:mod:`course_utils.image_codec`, ``LIC1``, and
+The codecs of notebook 02 (:mod:`course_utils.image_codec`, ``LIC1`` and ``LHP1``, and
 :mod:`course_utils.speech_codec`, ``LSC1``) frame their entropy-coded data the same way, so that a
 corrupt, truncated or foreign stream fails loudly (:class:`StreamError`) instead of decoding to
 garbage::

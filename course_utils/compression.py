@@ -2,10 +2,11 @@
 
 Notebook 02 has three parts; each has a pipeline module and a model file:
 
-* images — :mod:`course_utils.image_codec` (training, shipped weights, the ``LIC1`` byte stream,
-  :func:`~course_utils.image_codec.rate_distortion`) and :mod:`course_utils.models.factorized_prior`
-  (the network: Ballé, Laparra & Simoncelli 2017, with GDN and the factorised prior of Ballé et al. 2018),
-  against JPEG, WebP and AVIF (this module);
+* images — :mod:`course_utils.image_codec` (training, shipped weights, the ``LIC1`` and ``LHP1`` byte streams,
+  :func:`~course_utils.image_codec.rate_distortion`), :mod:`course_utils.models.factorized_prior`
+  (Ballé, Laparra & Simoncelli 2017, with GDN and the factorised prior of Ballé et al. 2018) and
+  :mod:`course_utils.models.hyperprior` (the scale hyperprior, Ballé et al. 2018), against JPEG, WebP and AVIF
+  (this module);
 * faces — :mod:`course_utils.vae` and :mod:`course_utils.models.vae` (Kingma & Welling 2014), against a
   plain autoencoder;
 * speech — :mod:`course_utils.speech_codec` (log-mel frames entropy-coded at a few kbps, the ``LSC1`` stream,
@@ -56,7 +57,8 @@ from .metrics.image import MS_SSIM_MIN_SIDE
 #: functions of :mod:`~course_utils.image_codec`, :mod:`~course_utils.vae` and :mod:`~course_utils.speech_codec`
 #: (called by ``scripts/train_compression.py`` and by the notebook's ``RETRAIN = True`` path alike).
 #: The VAE's budget is shared 3 : 1 between the VAE and the plain autoencoder.
-TRAINING_MINUTES = {"image_base": 15.0, "image_finetune": 5.0, "vae": 5.0, "wavenet": 111.0}
+TRAINING_MINUTES = {"image_base": 15.0, "image_finetune": 5.0, "hyperprior_base": 60.0, "hyperprior_finetune": 15.0,
+                    "vae": 5.0, "wavenet": 111.0}
 
 
 # ----------------------------------------------------------------------------- rates, counted from bytes
@@ -306,7 +308,7 @@ def _rate_tag(rate: float) -> str:
 
 
 def classical_comparison(learned: dict, images, codecs=tuple(IMAGE_CODECS), qualities=None, rates=(0.25, 0.5),
-                         name: str = "image_codec") -> dict:
+                         name: str = "image_codec", curves: dict | None = None) -> dict:
     """A learned codec's rate–distortion curve against the classical codecs on the same images.
 
     Each classical codec is swept over its qualities (:func:`classical_curve`). Against each, the learned codec's
@@ -329,6 +331,9 @@ def classical_comparison(learned: dict, images, codecs=tuple(IMAGE_CODECS), qual
         Bits per pixel at which every curve is read.
     name : str
         The learned codec's metric prefix.
+    curves : dict, optional
+        ``{codec: classical_curve(...)}`` already measured on ``images`` (e.g. the ``curves`` of an earlier call,
+        to compare a second learned codec without encoding everything again); default: measure them.
 
     Returns
     -------
@@ -350,7 +355,10 @@ def classical_comparison(learned: dict, images, codecs=tuple(IMAGE_CODECS), qual
         _image_codec(codec)
         if codec not in qualities:
             raise ValueError(f"qualities: no settings for {codec!r}; give {{codec: qualities}} for every codec")
-    curves = {codec: classical_curve(images, codec, qualities[codec]) for codec in codecs}
+    if curves is None:
+        curves = {codec: classical_curve(images, codec, qualities[codec]) for codec in codecs}
+    elif set(curves) != set(codecs):
+        raise ValueError(f"curves: has {sorted(curves)}, the comparison needs {sorted(codecs)}")
     found, ranges = {}, {}
     for codec, curve in curves.items():
         ranges[codec] = metrics.common_range(curve["psnr"], learned["psnr"])

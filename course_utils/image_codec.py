@@ -1,23 +1,29 @@
-"""The learned image codec of notebook 02: data, training, the shipped models and the byte stream.
+"""The learned image codecs of notebook 02: data, training, the shipped models and the byte streams.
 
-The network — analysis and synthesis transforms with GDN, the factorised prior and the rate–distortion
-loss of Ballé, Laparra & Simoncelli 2017 — is :mod:`course_utils.models.factorized_prior`. This module:
+Two networks, two *families* (:data:`FAMILIES`): the factorised prior of Ballé, Laparra & Simoncelli 2017
+(:mod:`course_utils.models.factorized_prior`: transforms with GDN, one learned density per latent channel, the
+rate–distortion loss) and the scale hyperprior of Ballé et al. 2018 (:mod:`course_utils.models.hyperprior`: side
+information z that predicts a Gaussian's σ for every latent element). This module:
 
 * **Training**: :func:`train_codec` runs the rate–distortion step on random crops
   (:func:`course_utils.training.train_steps`); :func:`train_family` trains one λ and fine-tunes the others;
-  :func:`train_shipped` is the shipped recipe and budget, shared by ``scripts/train_compression.py image`` and
-  the notebook's ``RETRAIN``.
-* **Shipped models**: weights for the λ values in :data:`LAMBDAS` in ``course_utils/weights/``
-  (:func:`load_codec`, :func:`shipped_codecs`; read by :func:`course_utils.saving.load_weights`).
-* **Codec**: :func:`encode` turns the rounded latent into bytes with constriction's range coder
-  (one categorical model per channel, tabulated from the learned CDF over ``[−SUPPORT, SUPPORT]``),
-  behind a small header (magic ``LIC1``, version, image size, λ id, CRC-32; :mod:`course_utils.bitstream`);
-  :func:`decode` inverts it. Bits per pixel are counted from those bytes.
-* **Evaluation**: :func:`rate_distortion` — every image through encode → bytes → decode with every codec.
+  :func:`train_shipped` is the shipped recipe and budget, shared by ``scripts/train_compression.py image``
+  (``hyperprior``) and the notebook's ``RETRAIN``.
+* **Shipped models**: weights for the λ values in :data:`LAMBDAS` and :data:`HYPERPRIOR_LAMBDAS` in
+  ``course_utils/weights/`` (:func:`load_codec`, :func:`shipped_codecs`; read by
+  :func:`course_utils.saving.load_weights`).
+* **Codec**: :func:`encode` turns the rounded latent(s) into bytes with constriction's range coder — the
+  factorised prior's latent with one categorical model per channel, tabulated from the learned CDF over
+  ``[−SUPPORT, SUPPORT]`` (magic ``LIC1``); the hyperprior's ẑ the same way, then ŷ with one quantised Gaussian
+  per element (magic ``LHP1``) — behind a small header (magic, version, image size, λ id, channels, CRC-32;
+  :mod:`course_utils.bitstream`); :func:`decode` inverts it. Bits per pixel are counted from those bytes.
+* **Evaluation**: :func:`rate_distortion` — every image through encode → bytes → decode with every codec;
+  :func:`latent_bits` — where in the image a codec spends its bits.
 """
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -28,14 +34,43 @@ from . import config, data, metrics, saving, training
 from .bitstream import StreamError, pack_stream, unpack_stream
 from .compression import TRAINING_MINUTES, bpp
 from .images import check_rgb
-from .models import factorized_prior
+from .models import factorized_prior, hyperprior
 
-#: Rate–distortion trade-offs of the shipped models (λ in ``R + λ·255²·MSE``), low to high rate.
+#: Rate–distortion trade-offs of the shipped factorised-prior models (λ in ``R + λ·255²·MSE``), low to high rate.
 LAMBDAS = (0.0009, 0.0018, 0.0035, 0.0067)
+#: The same for the scale-hyperprior models: five values, meant to span about 0.1–1 bpp on Kodak.
+HYPERPRIOR_LAMBDAS = (0.0009, 0.0022, 0.0055, 0.0135, 0.033)
 STRIDE = 16       # total downsampling of g_a: the image is padded to a multiple of it
-SUPPORT = 48      # integer latents are clipped to [−SUPPORT, SUPPORT] for coding
+SUPPORT = 48      # integer latents coded with a factorised prior are clipped to [−SUPPORT, SUPPORT]
+Y_SUPPORT = 64    # the hyperprior's y is clipped to [−Y_SUPPORT, Y_SUPPORT] for its Gaussian coder
 MAGIC, VERSION = b"LIC1", 1
 MAX_SIDE = 8192
+
+
+@dataclass(frozen=True)
+class Family:
+    """One kind of learned codec: how to build it, its shipped λ values, its stream's magic and its training crops."""
+
+    build: object          # build(lmbda) -> a fresh, built model
+    lambdas: tuple         # the shipped models' λ values, low to high rate
+    base_lambda: float     # the λ trained from scratch; the others are fine-tuned from it
+    magic: bytes           # first 4 bytes of its streams
+    crop: int              # side of the random training crops (pixels)
+    weights: str           # shipped weights file name, formatted with the λ id
+
+
+#: The two learned codecs of notebook 02: the factorised prior (2017) and the scale hyperprior (2018).
+FAMILIES = {
+    "factorized": Family(factorized_prior.build_codec, LAMBDAS, 0.0067, MAGIC, 64, "image_codec_{}.npz"),
+    "hyperprior": Family(hyperprior.build_codec, HYPERPRIOR_LAMBDAS, 0.0055, b"LHP1", 128,
+                         "image_hyperprior_{}.npz"),
+}
+
+
+def _family(family: str) -> Family:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown codec family {family!r}; choose from {sorted(FAMILIES)}")
+    return FAMILIES[family]
 
 
 def random_crops(images: np.ndarray, n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -50,9 +85,9 @@ def random_crops(images: np.ndarray, n: int, size: int, rng: np.random.Generator
     return out
 
 
-def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size: int = 8, crop: int = 64,
+def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size: int = 8, crop: int | None = None,
                 learning_rate: float = 1e-3, model=None, seed: int = 0, rate_weight: float = 1.0,
-                log_every: int = 0, max_seconds: float | None = None):
+                log_every: int = 0, max_seconds: float | None = None, family: str = "factorized"):
     """Train an image codec on random crops: Adam on the rate–distortion loss (``factorized_prior.rd_loss``).
 
     The loop is :func:`course_utils.training.train_steps`; the step is
@@ -64,8 +99,10 @@ def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size:
         Training photos, H and W ≥ ``crop``.
     lmbda : float
         λ of the loss.
-    steps, batch_size, crop : int
-        Optimisation steps, crops per step, crop side in pixels (a multiple of 16).
+    steps, batch_size : int
+        Optimisation steps, crops per step.
+    crop : int, optional
+        Crop side in pixels, a multiple of 16 (default: the family's, 64 or 128).
     learning_rate : float
     model : ImageCodec, optional
         Continue training this model (e.g. fine-tune a model trained at another λ); its λ is set to ``lmbda``.
@@ -76,10 +113,12 @@ def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size:
         Print a line every this many steps (0: silent).
     max_seconds : float, optional
         Stop early after this much wall time.
+    family : {"factorized", "hyperprior"}
+        Which codec to build when ``model`` is None (see :data:`FAMILIES`); a given ``model`` keeps its own.
 
     Returns
     -------
-    model : ImageCodec
+    model : ImageCodec or HyperpriorCodec
     history : dict
         ``step``, ``loss``, ``bpp``, ``psnr`` (dB, of the noisy-latent reconstruction), means over each
         ``log_every`` steps (default ``steps // 50``); ``seconds``; ``decayed``: the step where the
@@ -88,7 +127,8 @@ def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size:
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     if model is None:
-        model = factorized_prior.build_codec(lmbda)
+        model = _family(family).build(lmbda)
+    crop = crop or _family(model.family).crop
     model.lmbda = float(lmbda)
     model.noise = rate_weight > 0
     optimizer = keras.optimizers.Adam(learning_rate, clipnorm=1.0)
@@ -99,13 +139,14 @@ def train_codec(images: np.ndarray, lmbda: float, steps: int = 2000, batch_size:
         max_seconds=max_seconds, record_every=log_every or max(1, steps // 50), log_every=log_every,
         describe=lambda m: f"loss {m['loss']:.3f}, {m['bpp']:.3f} bpp, {to_psnr(m['mse']):.2f} dB",
         optimizer=optimizer, learning_rate=learning_rate, decay_at=0.8, decay_by=0.25)
-    history["psnr"] = [to_psnr(mse) for mse in history.pop("mse")]
+    history["psnr"] = [to_psnr(mse) for mse in history.pop("mse", [])]  # none recorded if stopped early
     model._pmf = None  # the coding tables must be recomputed from the new prior
     return model, history
 
 
 def train_family(images: np.ndarray, base_seconds: float, finetune_seconds: float, log_every: int = 0,
-                 lambdas=LAMBDAS, base_lambda: float = 0.0067, base=None, only=None) -> dict:
+                 lambdas=None, base_lambda: float | None = None, base=None, only=None,
+                 family: str = "factorized") -> dict:
     """The shipped recipe: train one codec at ``base_lambda``, then fine-tune a copy for every other λ.
 
     Fine-tuning from a trained model is much cheaper than training each λ from scratch, and keeps the
@@ -118,38 +159,45 @@ def train_family(images: np.ndarray, base_seconds: float, finetune_seconds: floa
     base_seconds, finetune_seconds : float
         Wall-time budgets (the base at learning rate 1e-3, each fine-tune at 3e-4).
     log_every : int
-    lambdas : sequence of float
-    base_lambda : float
-        One of ``lambdas``.
-    base : ImageCodec, optional
+    lambdas : sequence of float, optional
+        Default: the family's shipped λ values.
+    base_lambda : float, optional
+        One of ``lambdas`` (default: the family's).
+    base : ImageCodec or HyperpriorCodec, optional
         An already trained base model (skips its training).
     only : sequence of int, optional
         Fine-tune only these λ ids (default: all but the base).
+    family : {"factorized", "hyperprior"}
 
     Returns
     -------
     dict
-        ``{lambda_id: ImageCodec}``, ids indexing ``lambdas``.
+        ``{lambda_id: model}``, ids indexing ``lambdas``.
     """
+    spec = _family(family)
+    lambdas = spec.lambdas if lambdas is None else lambdas
+    base_lambda = spec.base_lambda if base_lambda is None else base_lambda
     base_id = list(lambdas).index(base_lambda)
     if base is None:
         base, _ = train_codec(images, base_lambda, steps=10 ** 6, learning_rate=1e-3, seed=0, log_every=log_every,
-                              max_seconds=base_seconds)
+                              max_seconds=base_seconds, family=family)
     models = {base_id: base}
     for lambda_id, lmbda in enumerate(lambdas):
         if lambda_id != base_id and (only is None or lambda_id in only):
-            start = factorized_prior.build_codec(lmbda)
+            start = spec.build(lmbda)
             start.set_weights(base.get_weights())
             models[lambda_id], _ = train_codec(images, lmbda, steps=10 ** 6, learning_rate=3e-4, model=start,
                                                seed=lambda_id, log_every=log_every, max_seconds=finetune_seconds)
     return dict(sorted(models.items()))
 
 
-def train_shipped(scale: float = 1.0, base=None, only=None, log_every: int = 50) -> dict:
-    """The shipped codecs' training: what ``scripts/train_compression.py image`` and notebook 02's ``RETRAIN`` run.
+def train_shipped(scale: float = 1.0, base=None, only=None, log_every: int = 50, family: str = "factorized") -> dict:
+    """The shipped codecs' training: what ``scripts/train_compression.py image`` (or ``hyperprior``) and notebook
+    02's ``RETRAIN`` run.
 
     1,000 photos of the CycleGAN domains at 256×256 (seed 0), then :func:`train_family` with the budgets
-    ``TRAINING_MINUTES["image_base"]`` and ``["image_finetune"]`` (minutes, times ``scale``).
+    ``TRAINING_MINUTES["image_base"]`` and ``["image_finetune"]`` (``"hyperprior_base"`` and
+    ``"hyperprior_finetune"`` for the hyperprior; minutes, times ``scale``).
 
     Parameters
     ----------
@@ -161,26 +209,31 @@ def train_shipped(scale: float = 1.0, base=None, only=None, log_every: int = 50)
         Fine-tune only these λ ids.
     log_every : int
         Print every this many steps.
+    family : {"factorized", "hyperprior"}
 
     Returns
     -------
     dict
-        ``{lambda_id: ImageCodec}``; save each with ``saving.save_weights(model, weights_path(lambda_id))``.
+        ``{lambda_id: model}``; save each with ``saving.save_weights(model, weights_path(lambda_id, family))``.
     """
     config.set_seed(0)
     photos = data.load_photo_domains(image_size=256, per_domain=250, seed=0)
     print(f"image codec: {len(photos)} photos 256×256 ({photos.origin})", flush=True)
-    return train_family(photos.images, TRAINING_MINUTES["image_base"] * 60 * scale,
-                        TRAINING_MINUTES["image_finetune"] * 60 * scale, log_every=log_every, base=base, only=only)
+    prefix = "image" if family == "factorized" else family
+    return train_family(photos.images, TRAINING_MINUTES[f"{prefix}_base"] * 60 * scale,
+                        TRAINING_MINUTES[f"{prefix}_finetune"] * 60 * scale, log_every=log_every, base=base,
+                        only=only, family=family)
 
 
-def weights_path(lambda_id: int):
-    """Path of the shipped weights for ``LAMBDAS[lambda_id]`` (in :data:`course_utils.saving.WEIGHTS_DIR`)."""
-    return saving.WEIGHTS_DIR / f"image_codec_{lambda_id}.npz"
+def weights_path(lambda_id: int, family: str = "factorized"):
+    """Path of the shipped weights of the family's λ id ``lambda_id`` (in :data:`course_utils.saving.WEIGHTS_DIR`)."""
+    return saving.WEIGHTS_DIR / _family(family).weights.format(lambda_id)
 
 
-def load_codec(lambda_id: int):
-    """Load the shipped :class:`~course_utils.models.factorized_prior.ImageCodec` for ``LAMBDAS[lambda_id]``.
+def load_codec(lambda_id: int, family: str = "factorized"):
+    """Load a shipped codec: the :class:`~course_utils.models.factorized_prior.ImageCodec` for ``LAMBDAS[lambda_id]``,
+    or with ``family="hyperprior"`` the :class:`~course_utils.models.hyperprior.HyperpriorCodec` for
+    ``HYPERPRIOR_LAMBDAS[lambda_id]``.
 
     Each call builds a new model and reads :func:`weights_path` into it (float16 arrays loaded as
     float32); :func:`shipped_codecs` caches them.
@@ -188,54 +241,61 @@ def load_codec(lambda_id: int):
     Parameters
     ----------
     lambda_id : int
-        Index of the rate–distortion trade-off in :data:`LAMBDAS`, 0 (lowest rate) to
-        ``len(LAMBDAS) - 1`` (highest).
+        Index of the rate–distortion trade-off in the family's λ values, 0 (lowest rate) to
+        ``len(lambdas) - 1`` (highest).
+    family : {"factorized", "hyperprior"}
 
     Returns
     -------
-    ImageCodec
-        A built, trained codec with ``lmbda = LAMBDAS[lambda_id]``, ready for :func:`encode` and
-        :func:`decode`.
+    ImageCodec or HyperpriorCodec
+        A built, trained codec with ``lmbda`` set, ready for :func:`encode` and :func:`decode`.
 
     Raises
     ------
     ValueError
-        ``lambda_id`` is not an index of :data:`LAMBDAS`, or the weights file does not match the
-        codec's architecture.
+        ``lambda_id`` is not an index of the family's λ values, an unknown family, or a weights file that
+        does not match the codec's architecture.
     FileNotFoundError
-        The weights are missing (train them with ``python scripts/train_compression.py image``).
+        The weights are missing (train them with ``python scripts/train_compression.py image`` or
+        ``hyperprior``).
     """
-    if not 0 <= int(lambda_id) < len(LAMBDAS):
-        raise ValueError(f"lambda id {lambda_id} unknown; the shipped models are 0–{len(LAMBDAS) - 1}")
-    model = factorized_prior.build_codec(LAMBDAS[lambda_id])
-    saving.load_weights(model, weights_path(lambda_id))
+    spec = _family(family)
+    if not 0 <= int(lambda_id) < len(spec.lambdas):
+        raise ValueError(f"lambda id {lambda_id} unknown; the shipped {family} models are 0–{len(spec.lambdas) - 1}")
+    model = spec.build(spec.lambdas[lambda_id])
+    saving.load_weights(model, weights_path(lambda_id, family))
     return model
 
 
 _CACHE: dict = {}
 
 
-def shipped_codecs() -> dict:
-    """All shipped codecs, ``{lambda_id: ImageCodec}`` (loaded once, then cached).
+def shipped_codecs(family: str = "factorized") -> dict:
+    """All shipped codecs of a family, ``{lambda_id: model}`` (loaded once, then cached).
+
+    Parameters
+    ----------
+    family : {"factorized", "hyperprior"}
 
     Returns
     -------
     dict
-        ``{lambda_id: ImageCodec}`` for every index of :data:`LAMBDAS`, in order (as
+        ``{lambda_id: model}`` for every index of the family's λ values, in order (as
         :func:`load_codec` returns them). The dict is a new one at each call, but the models are
         the cached ones, shared by every caller: change a copy, not them.
 
     Raises
     ------
     FileNotFoundError
-        A shipped weights file is missing (train them with ``python scripts/train_compression.py image``).
+        A shipped weights file is missing (train them with ``python scripts/train_compression.py image``
+        or ``hyperprior``).
     ValueError
-        A weights file does not match the codec's architecture.
+        An unknown family, or a weights file that does not match the codec's architecture.
     """
-    for i in range(len(LAMBDAS)):
-        if i not in _CACHE:
-            _CACHE[i] = load_codec(i)
-    return dict(_CACHE)
+    for i in range(len(_family(family).lambdas)):
+        if (family, i) not in _CACHE:
+            _CACHE[family, i] = load_codec(i, family)
+    return {i: _CACHE[family, i] for i in range(len(FAMILIES[family].lambdas))}
 
 
 def check_image(image) -> np.ndarray:
@@ -289,55 +349,113 @@ def synthesize(model, y: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.clip(np.round(x[:height, :width] * 255.0), 0, 255).astype(np.uint8)
 
 
-def encode(image, lambda_id: int = 3, model=None) -> bytes:
-    """Compress an RGB image with the learned codec.
+def _encode_factorized(encoder, symbols: np.ndarray, pmf: np.ndarray) -> None:
+    """Range-code integer symbols (…, C), already shifted to 0…2·SUPPORT, one categorical model per channel."""
+    import constriction
+
+    for c in range(symbols.shape[-1]):
+        probs = constriction.stream.model.Categorical(pmf[c], perfect=False)
+        encoder.encode(symbols[..., c].ravel().astype(np.int32), probs)
+
+
+def _decode_factorized(decoder, pmf: np.ndarray, shape: tuple) -> np.ndarray:
+    """Inverse of :func:`_encode_factorized`: the latent (H', W', C) as float32 integers in [−SUPPORT, SUPPORT]."""
+    import constriction
+
+    out = np.empty(shape + (pmf.shape[0],), np.float32)
+    for c in range(pmf.shape[0]):
+        probs = constriction.stream.model.Categorical(pmf[c], perfect=False)
+        out[..., c] = decoder.decode(probs, shape[0] * shape[1]).reshape(shape) - SUPPORT
+    return out
+
+
+def gaussian_stds(model, z_hat: np.ndarray, y_shape: tuple) -> np.ndarray:
+    """The hyperprior's σ for every element of y, rounded to :func:`~course_utils.models.hyperprior.scale_table`.
+
+    Parameters
+    ----------
+    model : HyperpriorCodec
+    z_hat : np.ndarray, float32, (H'', W'', hyper)
+        The quantised side information, as the decoder sees it.
+    y_shape : tuple
+        ``(H', W', latent)``, the shape of y.
+
+    Returns
+    -------
+    np.ndarray, float64, (H' · W' · latent,)
+        Standard deviations in y's C order, each one of the table's :data:`~course_utils.models.hyperprior.NUM_SCALES`
+        values — the same on both sides of the channel, which is what lets the decoder rebuild each Gaussian.
+    """
+    sigma = ops.convert_to_numpy(model.scales(z_hat[None], (1,) + tuple(y_shape)))[0].astype(np.float64)
+    table = hyperprior.scale_table()
+    step = np.log(table[1] / table[0])
+    index = np.clip(np.round((np.log(sigma) - np.log(table[0])) / step), 0, len(table) - 1).astype(int)
+    return table[index].ravel()
+
+
+def encode(image, lambda_id: int = 3, model=None, family: str = "factorized") -> bytes:
+    """Compress an RGB image with a learned codec.
+
+    The factorised-prior codec writes a ``LIC1`` stream: its latent, one categorical model per channel.
+    The hyperprior codec writes ``LHP1``: first the side information ẑ (one categorical model per channel),
+    then y, each element with the zero-mean Gaussian whose σ the hyper-synthesis predicts from ẑ
+    (constriction's ``QuantizedGaussian`` over [−Y_SUPPORT, Y_SUPPORT]), in one range-coded payload.
 
     Parameters
     ----------
     image : np.ndarray, uint8, (H, W, 3), or PIL.Image in mode RGB
         Sides 16–8192 pixels (any size: the image is edge-padded to a multiple of 16).
     lambda_id : int
-        Index into :data:`LAMBDAS` (0 = lowest rate); written into the header.
-    model : ImageCodec, optional
-        Defaults to the shipped model for ``lambda_id``.
+        Index into the family's λ values (0 = lowest rate); written into the header.
+    model : ImageCodec or HyperpriorCodec, optional
+        Defaults to the shipped model of ``family`` for ``lambda_id``; a given model sets the family.
+    family : {"factorized", "hyperprior"}
 
     Returns
     -------
     bytes
-        ``LIC1`` stream: header (magic, version, height, width, λ id, CRC-32) and the range-coded latent.
+        Header (magic, version, height, width, λ id, channels; CRC-32) and the range-coded latent(s).
         Its bpp is ``len(bytes) * 8 / (H * W)``.
 
     Raises
     ------
     ValueError
-        Wrong image mode, shape, dtype or size (see :func:`check_image`), unknown ``lambda_id``.
+        Wrong image mode, shape, dtype or size (see :func:`check_image`), unknown ``lambda_id`` or family.
     """
     import constriction
 
     image = check_image(image)
     if not 0 <= int(lambda_id) < 256:
         raise ValueError(f"lambda id {lambda_id} must be 0–255")
-    model = model if model is not None else shipped_codecs()[int(lambda_id)]
-    y = np.round(latent(model, image)).astype(np.int32)
-    symbols = np.clip(y, -SUPPORT, SUPPORT) + SUPPORT
-    pmf = _pmf_tables(model)
+    model = model if model is not None else shipped_codecs(family)[int(lambda_id)]
+    x = _pad(image).astype(np.float32)[None] / 255.0
+    y = model.encode_latent(x)
     encoder = constriction.stream.queue.RangeEncoder()
-    for c in range(symbols.shape[-1]):
-        probs = constriction.stream.model.Categorical(pmf[c], perfect=False)
-        encoder.encode(symbols[..., c].ravel().astype(np.int32), probs)
+    if model.family == "hyperprior":
+        z_hat = np.clip(np.round(ops.convert_to_numpy(model.hyper_latent(y))[0]), -SUPPORT, SUPPORT)
+        y_hat = np.clip(np.round(ops.convert_to_numpy(y)[0]), -Y_SUPPORT, Y_SUPPORT).astype(np.int32)
+        _encode_factorized(encoder, (z_hat + SUPPORT).astype(np.int32), _pmf_tables(model))
+        stds = gaussian_stds(model, z_hat.astype(np.float32), y_hat.shape)
+        gaussian = constriction.stream.model.QuantizedGaussian(-Y_SUPPORT, Y_SUPPORT)
+        encoder.encode(y_hat.ravel(), gaussian, np.zeros_like(stds), stds)
+        fields = struct.pack(">HHBBB", image.shape[0], image.shape[1], int(lambda_id), y_hat.shape[-1],
+                             z_hat.shape[-1])
+    else:
+        symbols = np.clip(np.round(ops.convert_to_numpy(y)[0]), -SUPPORT, SUPPORT).astype(np.int32) + SUPPORT
+        _encode_factorized(encoder, symbols, _pmf_tables(model))
+        fields = struct.pack(">HHBB", image.shape[0], image.shape[1], int(lambda_id), symbols.shape[-1])
     payload = encoder.get_compressed().astype("<u4").tobytes()
-    fields = struct.pack(">HHBB", image.shape[0], image.shape[1], int(lambda_id), symbols.shape[-1])
-    return pack_stream(MAGIC, VERSION, fields, payload)
+    return pack_stream(FAMILIES[model.family].magic, VERSION, fields, payload)
 
 
 def decode(data: bytes, model=None) -> np.ndarray:
-    """Decompress a ``LIC1`` stream written by :func:`encode`.
+    """Decompress a ``LIC1`` or ``LHP1`` stream written by :func:`encode`.
 
     Parameters
     ----------
     data : bytes
-    model : ImageCodec, optional
-        Defaults to the shipped model named by the header's λ id.
+    model : ImageCodec or HyperpriorCodec, optional
+        Defaults to the shipped model named by the magic (family) and the header's λ id.
 
     Returns
     -------
@@ -350,28 +468,79 @@ def decode(data: bytes, model=None) -> np.ndarray:
     """
     import constriction
 
-    fields, payload = unpack_stream(data, MAGIC, VERSION, "learned image codec")
-    if len(fields) != 6:
-        raise StreamError(f"learned image codec header has {len(fields)} field bytes, expected 6")
-    height, width, lambda_id, channels = struct.unpack(">HHBB", fields)
+    magics = {spec.magic: name for name, spec in FAMILIES.items()}
+    head = bytes(data[:4]) if isinstance(data, (bytes, bytearray, memoryview)) else None
+    family = model.family if model is not None else magics.get(head, "factorized")
+    what = "learned image codec" + (" (hyperprior)" if family == "hyperprior" else "")
+    fields, payload = unpack_stream(data, FAMILIES[family].magic, VERSION, what)
+    n_fields = 7 if family == "hyperprior" else 6
+    if len(fields) != n_fields:
+        raise StreamError(f"learned image codec header has {len(fields)} field bytes, expected {n_fields}")
+    height, width, lambda_id, channels, *hyper = struct.unpack(">HHBBB" if n_fields == 7 else ">HHBB", fields)
     if min(height, width) < STRIDE or lambda_id >= 255:
         raise StreamError(f"learned image codec header describes an invalid image {width}×{height}")
     if len(payload) % 4:
         raise StreamError("learned image codec payload is not a whole number of 32-bit words (truncated)")
     if model is None:
-        if lambda_id >= len(LAMBDAS):
-            raise StreamError(f"stream made with λ id {lambda_id}; the shipped models are 0–{len(LAMBDAS) - 1}")
-        model = shipped_codecs()[lambda_id]
+        lambdas = FAMILIES[family].lambdas
+        if lambda_id >= len(lambdas):
+            raise StreamError(f"stream made with λ id {lambda_id}; the shipped {family} models are 0–{len(lambdas) - 1}")
+        model = shipped_codecs(family)[lambda_id]
     pmf = _pmf_tables(model)
-    if channels != pmf.shape[0]:
-        raise StreamError(f"stream has {channels} latent channels, the model {pmf.shape[0]}")
     shape = (-(-height // STRIDE), -(-width // STRIDE))
     decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(payload, "<u4").astype(np.uint32))
-    y = np.empty(shape + (channels,), np.float32)
-    for c in range(channels):
-        probs = constriction.stream.model.Categorical(pmf[c], perfect=False)
-        y[..., c] = decoder.decode(probs, shape[0] * shape[1]).reshape(shape) - SUPPORT
+    if family == "hyperprior":
+        expected = (model.hyper_synthesis.layers[-1].filters, pmf.shape[0])
+        if (channels, hyper[0]) != expected:
+            raise StreamError(f"stream has {channels} latent and {hyper[0]} side-information channels, "
+                              f"the model {expected[0]} and {expected[1]}")
+        z_hat = _decode_factorized(decoder, pmf, (-(-shape[0] // 4), -(-shape[1] // 4)))
+        stds = gaussian_stds(model, z_hat, shape + (channels,))
+        gaussian = constriction.stream.model.QuantizedGaussian(-Y_SUPPORT, Y_SUPPORT)
+        y = decoder.decode(gaussian, np.zeros_like(stds), stds).reshape(shape + (channels,)).astype(np.float32)
+    else:
+        if channels != pmf.shape[0]:
+            raise StreamError(f"stream has {channels} latent channels, the model {pmf.shape[0]}")
+        y = _decode_factorized(decoder, pmf, shape)
     return synthesize(model, y, height, width)
+
+
+def latent_bits(model, image) -> dict:
+    """Where a codec spends its bits: ``−log₂ P`` of every rounded latent element, per latent position.
+
+    The probabilities are the ones :func:`encode` codes with (the factorised prior's tables; for the hyperprior
+    the Gaussian with σ from the scale table), so the sum is the stream's payload up to the range coder's
+    few bytes of overhead.
+
+    Parameters
+    ----------
+    model : ImageCodec or HyperpriorCodec
+    image : np.ndarray, uint8, (H, W, 3)
+
+    Returns
+    -------
+    dict
+        ``y``: float64 (H/16, W/16), bits of y at each position (summed over channels); ``z``: float, bits of the
+        side information (0 for the factorised prior); ``sigma``: float64 (H/16, W/16), the mean over channels of
+        the Gaussian's σ (None for the factorised prior); ``bpp``: ``(y.sum() + z) / (H · W)``, bits per pixel.
+    """
+    image = check_image(image)
+    y = latent(model, image)
+    pmf = _pmf_tables(model)
+    if model.family == "hyperprior":
+        z_hat = np.clip(np.round(ops.convert_to_numpy(model.hyper_latent(y[None]))[0]), -SUPPORT, SUPPORT)
+        z_bits = float(-np.log2(np.take_along_axis(
+            pmf, (z_hat.reshape(-1, pmf.shape[0]).T + SUPPORT).astype(int), axis=1)).sum())
+        y_hat = np.clip(np.round(y), -Y_SUPPORT, Y_SUPPORT)
+        sigma = gaussian_stds(model, z_hat.astype(np.float32), y.shape).reshape(y.shape)
+        p = ops.convert_to_numpy(hyperprior.gaussian_likelihood(y_hat.astype(np.float32), sigma.astype(np.float32)))
+        y_bits, mean_sigma = -np.log2(p.astype(np.float64)).sum(-1), sigma.mean(-1)
+    else:
+        symbols = (np.clip(np.round(y), -SUPPORT, SUPPORT) + SUPPORT).astype(int)
+        y_bits = -np.log2(pmf[np.arange(pmf.shape[0]), symbols]).sum(-1)
+        z_bits, mean_sigma = 0.0, None
+    pixels = image.shape[0] * image.shape[1]
+    return {"y": y_bits, "z": z_bits, "sigma": mean_sigma, "bpp": float((y_bits.sum() + z_bits) / pixels)}
 
 
 def float_latent_bpp(model, image: np.ndarray) -> float:

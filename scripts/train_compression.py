@@ -1,14 +1,19 @@
 """Train the weights that notebook 02 (compression) ships in ``course_utils/weights/``.
 
-    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py all      # everything, ~2 h 20 min, 2 CPU cores
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py all      # everything, ~4 h 20 min, 2 CPU cores
     COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py image    # the learned image codec (4 λ)
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py hyperprior  # the scale hyperprior (5 λ), ~2 h
     COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py vae      # VAE + plain autoencoder (faces)
     COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py wavenet  # WaveNet speech decoder
 
-Each part is one library function — ``image_codec.train_shipped``, ``vae.train_shipped``,
+Each part is one library function — ``image_codec.train_shipped`` (``family="hyperprior"`` for the hyperprior),
+``vae.train_shipped``,
 ``speech_codec.train_shipped`` — with the data, seeds and budgets of the shipped weights (the budgets are
 ``course_utils.compression.TRAINING_MINUTES``); the notebook's ``RETRAIN = True`` calls the same functions.
-This script only saves what they return. ``--scale 0.5`` halves every time budget.
+This script only saves what they return. ``--scale 0.5`` halves every time budget. ``--out DIR`` writes the
+weights there instead of ``course_utils/weights/``. The hyperprior is saved after each stage (the base, then
+each fine-tune), so an interrupted run keeps what it finished: ``--only 0 1`` then fine-tunes just those λ ids
+from the saved base.
 """
 from __future__ import annotations
 
@@ -23,16 +28,26 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def train_image(scale: float, only=None) -> None:
+def train_image(scale: float, only=None, family: str = "factorized") -> None:
     from course_utils import image_codec as ic
     from course_utils import saving
 
-    base = ic.load_codec(ic.LAMBDAS.index(0.0067)) if only else None  # --only: fine-tune from the shipped base
-    models = ic.train_shipped(scale, base=base, only=only)
-    for lambda_id, model in models.items():
-        if not only or lambda_id in only:
-            saving.save_weights(model, ic.weights_path(lambda_id))
-            print(f"saved {ic.weights_path(lambda_id).name}", flush=True)
+    spec = ic.FAMILIES[family]
+    base_id = spec.lambdas.index(spec.base_lambda)
+    base = ic.load_codec(base_id, family) if only else None  # --only: fine-tune from the saved base
+    if base is None:  # the base first, saved before any fine-tune starts
+        base = ic.train_shipped(scale, only=[], family=family)[base_id]
+        saving.save_weights(base, ic.weights_path(base_id, family))
+        print(f"saved {ic.weights_path(base_id, family)}", flush=True)
+    for lambda_id in range(len(spec.lambdas)):
+        if lambda_id != base_id and (not only or lambda_id in only):
+            model = ic.train_shipped(scale, base=base, only=[lambda_id], family=family)[lambda_id]
+            saving.save_weights(model, ic.weights_path(lambda_id, family))
+            print(f"saved {ic.weights_path(lambda_id, family)}", flush=True)
+
+
+def train_hyperprior(scale: float, only=None) -> None:
+    train_image(scale, only, family="hyperprior")
 
 
 def train_vae(scale: float, only=None) -> None:
@@ -51,7 +66,7 @@ def train_wavenet(scale: float, only=None) -> None:
     print(f"saved {sc.WAVENET_WEIGHTS.name}", flush=True)
 
 
-PARTS = {"image": train_image, "vae": train_vae, "wavenet": train_wavenet}
+PARTS = {"image": train_image, "hyperprior": train_hyperprior, "vae": train_vae, "wavenet": train_wavenet}
 
 
 def main(argv=None) -> int:
@@ -59,8 +74,15 @@ def main(argv=None) -> int:
     parser.add_argument("part", choices=["all", *PARTS])
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiplies every time budget (course_utils.compression.TRAINING_MINUTES)")
-    parser.add_argument("--only", type=int, nargs="*", help="image: fine-tune only these λ ids from the shipped base")
+    parser.add_argument("--only", type=int, nargs="*",
+                        help="image, hyperprior: fine-tune only these λ ids from the saved base")
+    parser.add_argument("--out", help="write the weights into this folder instead of course_utils/weights/")
     args = parser.parse_args(argv)
+    if args.out:
+        from course_utils import saving
+
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        saving.WEIGHTS_DIR = Path(args.out).resolve()
     for part in list(PARTS) if args.part == "all" else [args.part]:
         start = time.perf_counter()
         PARTS[part](args.scale, only=args.only)

@@ -205,4 +205,6 @@ def test_retrain_cells_and_the_training_script_run_the_same_recipes():
         assert call in script and sum(call in cell for cell in retrain) == 1, call
     for text in retrain + [script]:
         assert "TRAINING_MINUTES[" not in text and "max_seconds" not in text, "budgets are read in the library only"
-    assert set(compression.TRAINING_MINUTES) == {"image_base", "image_finetune", "vae", "wavenet"}
+    assert 'ic.train_shipped(family="hyperprior")' in "".join(retrain) and '"hyperprior": train_hyperprior' in script
+    assert set(compression.TRAINING_MINUTES) == {"image_base", "image_finetune", "hyperprior_base", "hyperprior_finetune",
+                                                 "vae", "wavenet"}

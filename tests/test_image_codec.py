@@ -1,19 +1,27 @@
 """The learned image codec: its network's prior is a distribution, streams round-trip, bad input fails, weights load."""
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from course_utils import compression, metrics
 from course_utils import image_codec as ic
 from course_utils.bitstream import StreamError
-from course_utils.models import factorized_prior
+from course_utils.models import factorized_prior, hyperprior
 from synthetic import smooth_image
 
 
 @pytest.fixture(scope="module")
 def small_codec():
     return factorized_prior.build_codec(0.01, filters=8, latent=6)
+
+
+@pytest.fixture(scope="module")
+def small_hyperprior():
+    keras.utils.set_random_seed(0)
+    return hyperprior.build_codec(0.01, filters=8, latent=6, hyper=4)
 
 
 def test_factorized_prior_is_a_distribution_over_integers(small_codec):
@@ -111,7 +119,10 @@ def test_train_shipped_is_the_shipped_recipe_and_budget(monkeypatch):
     assert calls["images"] is _Photos.images
     minutes = compression.TRAINING_MINUTES
     assert calls["budget"] == (minutes["image_base"] * 30, minutes["image_finetune"] * 30)
-    assert calls["kwargs"] == {"log_every": 50, "base": None, "only": None}
+    assert calls["kwargs"] == {"log_every": 50, "base": None, "only": None, "family": "factorized"}
+    ic.train_shipped(family="hyperprior")
+    assert calls["budget"] == (minutes["hyperprior_base"] * 60, minutes["hyperprior_finetune"] * 60)
+    assert calls["kwargs"]["family"] == "hyperprior"
 
 
 def test_shipped_image_codecs_load_and_compress():
@@ -126,3 +137,78 @@ def test_shipped_image_codecs_load_and_compress():
     assert rates[0] < rates[-1], "a larger λ must spend more bits"
     with pytest.raises(ValueError, match="lambda id"):
         ic.load_codec(len(ic.LAMBDAS))
+
+
+# ----------------------------------------------------------------------------- the scale hyperprior
+
+
+def test_gaussian_conditional_is_the_normal_distribution_over_integer_bins():
+    k = np.arange(-400, 401, dtype=np.float32)
+    for sigma in (hyperprior.SCALE_MIN, 1.0, 7.5, 60.0):
+        p = np.asarray(hyperprior.gaussian_likelihood(k, np.float32(sigma)))
+        assert p.sum() == pytest.approx(1.0, abs=1e-3)
+        assert np.array_equal(p, p[::-1]) and p.argmax() == 400  # symmetric, peaked at 0
+        expected = norm.cdf(k + 0.5, scale=sigma) - norm.cdf(k - 0.5, scale=sigma)
+        big = expected > 1e-6
+        assert np.allclose(p[big], expected[big], rtol=1e-3)
+    table = hyperprior.scale_table()
+    assert table[0] == pytest.approx(hyperprior.SCALE_MIN) and table[-1] == pytest.approx(hyperprior.SCALE_MAX)
+    assert len(table) == hyperprior.NUM_SCALES and np.all(np.diff(np.log(table)) > 0)
+
+
+def test_rd_loss_counts_the_bits_of_both_latents(small_hyperprior):
+    x = smooth_image(64, 128)[None].astype(np.float32) / 255
+    _, bpp, _ = factorized_prior.rd_loss(small_hyperprior, x, training=False)
+    _, (p_y, p_z) = small_hyperprior(x)
+    assert p_y.shape == (1, 4, 8, 6) and p_z.shape == (1, 1, 2, 4)
+    bits_y, bits_z = (float(np.sum(-np.log2(np.asarray(p)))) for p in (p_y, p_z))
+    assert bits_z > 0 and float(bpp) == pytest.approx((bits_y + bits_z) / (64 * 128), rel=1e-5)
+
+
+def test_hyperprior_round_trips_through_bytes_at_the_rate_its_model_predicts(small_hyperprior):
+    img = smooth_image(40, 72)  # not a multiple of 16 (nor of 64, z's stride): padded, cropped back
+    data = ic.encode(img, lambda_id=1, model=small_hyperprior)
+    assert data[:4] == b"LHP1"
+    out = ic.decode(data, model=small_hyperprior)
+    y = np.clip(np.round(ic.latent(small_hyperprior, img)), -ic.Y_SUPPORT, ic.Y_SUPPORT)
+    assert np.array_equal(out, ic.synthesize(small_hyperprior, y, 40, 72))
+    big = smooth_image(192, 256, seed=3)
+    stream = ic.encode(big, model=small_hyperprior)
+    _, bpp, _ = factorized_prior.rd_loss(small_hyperprior, big[None].astype(np.float32) / 255, training=False)
+    header_bits = 8 * (10 + 7) + 32  # magic, version, fields, CRC; the last 32-bit word
+    assert len(stream) * 8 == pytest.approx(float(bpp) * big.shape[0] * big.shape[1] + header_bits, rel=0.05)
+
+
+def test_streams_name_their_codec_family(small_codec, small_hyperprior):
+    img = smooth_image(32, 48)
+    with pytest.raises(StreamError, match="not a learned image codec \\(hyperprior\\) stream"):
+        ic.decode(ic.encode(img, model=small_codec), model=small_hyperprior)
+    with pytest.raises(StreamError, match="not a learned image codec stream"):
+        ic.decode(ic.encode(img, model=small_hyperprior), model=small_codec)
+    wider = hyperprior.build_codec(0.01, filters=8, latent=5, hyper=4)
+    with pytest.raises(StreamError, match="channels"):
+        ic.decode(ic.encode(img, model=small_hyperprior), model=wider)
+    with pytest.raises(StreamError, match="CRC"):
+        ic.decode(ic.encode(img, model=small_hyperprior)[:-4], model=small_hyperprior)
+    with pytest.raises(ValueError, match="unknown codec family"):
+        ic.load_codec(0, family="bpg")
+
+
+def test_train_codec_trains_a_hyperprior():
+    images = np.stack([smooth_image(128, 128, seed=s) for s in range(2)])
+    keras.utils.set_random_seed(1)
+    model = hyperprior.build_codec(0.01, filters=8, latent=6, hyper=4)
+    model, history = ic.train_codec(images, 0.02, steps=4, batch_size=2, model=model, log_every=2)
+    assert model.lmbda == 0.02 and history["step"] == [2, 4] and np.all(np.isfinite(history["loss"]))
+    fresh, _ = ic.train_codec(images, 0.02, steps=1, batch_size=1, family="hyperprior")
+    assert isinstance(fresh, hyperprior.HyperpriorCodec)
+
+
+def test_latent_bits_add_up_to_the_stream(small_codec, small_hyperprior):
+    img = smooth_image(128, 192, seed=5)
+    for model, overhead in ((small_codec, 10 + 6), (small_hyperprior, 10 + 7)):
+        bits = ic.latent_bits(model, img)
+        assert bits["y"].shape == (8, 12) and np.all(bits["y"] > 0)
+        assert (bits["sigma"] is None) == (model is small_codec) and (bits["z"] > 0) == (model is small_hyperprior)
+        stream_bits = (len(ic.encode(img, model=model)) - overhead) * 8
+        assert bits["bpp"] * 128 * 192 == pytest.approx(stream_bits, rel=0.05, abs=64)

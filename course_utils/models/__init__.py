@@ -14,7 +14,8 @@ Notebook 01 (:mod:`course_utils.processing`)
 
 Notebook 02 (:mod:`course_utils.image_codec`, :mod:`course_utils.speech_codec`, :mod:`course_utils.vae`)
 
-* :mod:`~course_utils.models.factorized_prior` — learned image codec (Ballé et al.).
+* :mod:`~course_utils.models.factorized_prior` — learned image codec with a factorised prior (Ballé et al. 2017).
+* :mod:`~course_utils.models.hyperprior` — learned image codec with a scale hyperprior (Ballé et al. 2018).
 * :mod:`~course_utils.models.vae` — variational autoencoder.
 * :mod:`~course_utils.models.wavenet` — WaveNet vocoder of the speech codec.
 

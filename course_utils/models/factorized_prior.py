@@ -118,6 +118,8 @@ class ImageCodec(keras.Model):
         Hidden and latent channels.
     """
 
+    family = "factorized"
+
     def __init__(self, lmbda=0.0067, filters=FILTERS, latent=LATENT, **kwargs):
         super().__init__(**kwargs)
         self.lmbda = float(lmbda)
@@ -173,7 +175,9 @@ def rd_loss(model, x, training: bool = True):
 
     Parameters
     ----------
-    model : ImageCodec
+    model : ImageCodec or course_utils.models.hyperprior.HyperpriorCodec
+        Called as ``model(x, training)`` → (reconstruction, likelihoods): one tensor of likelihoods, or a
+        tuple of them (the hyperprior's y and z), whose bits are summed.
     x : tensor, float32, (batch, H, W, 3), in [0, 1]
     training : bool
         True adds uniform noise to the latent (the differentiable proxy of rounding).
@@ -181,16 +185,17 @@ def rd_loss(model, x, training: bool = True):
     Returns
     -------
     loss, bpp, mse : scalar tensors
-        ``loss = bpp + λ·255²·mse``; bpp in bits per pixel; mse on the [0, 1] scale.
+        ``loss = bpp + λ·255²·mse``; bpp in bits per pixel (of every latent); mse on the [0, 1] scale.
     """
-    x_hat, likelihood = model(x, training=training)
+    x_hat, likelihoods = model(x, training=training)
+    likelihoods = likelihoods if isinstance(likelihoods, (tuple, list)) else (likelihoods,)
     pixels = ops.cast(ops.shape(x)[0] * ops.shape(x)[1] * ops.shape(x)[2], "float32")
-    bpp = ops.sum(-ops.log(likelihood)) / (np.log(2.0) * pixels)
+    bpp = sum(ops.sum(-ops.log(p)) for p in likelihoods) / (np.log(2.0) * pixels)
     mse = ops.mean(ops.square(x - x_hat))
     return bpp + model.lmbda * 255.0 ** 2 * mse, bpp, mse
 
 
-def make_train_step(model: ImageCodec, optimizer, rate_weight: float = 1.0):
+def make_train_step(model, optimizer, rate_weight: float = 1.0):
     """One optimisation step on a batch: minimise ``rate_weight·bpp + λ·255²·mse`` (a ``tf.function``).
 
     Each call of the returned step runs the codec in training mode (uniform noise on the latent, or
