@@ -44,6 +44,38 @@ def image_grid(images, titles=None, columns: int = 8, size: float = 1.6):
     return fig
 
 
+def bit_maps(image, maps: dict, size: float = 3.2):
+    """An image next to per-position maps of a codec's latent (bits, σ…), each with its own colour bar.
+
+    Parameters
+    ----------
+    image : np.ndarray, uint8, (H, W, 3)
+    maps : dict
+        ``{title: np.ndarray (h, w)}``, e.g. :func:`course_utils.image_codec.latent_bits`'s ``y`` and ``sigma``;
+        each is stretched over the image's extent.
+    size : float
+        Inches per panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 1 + len(maps), figsize=((1 + len(maps)) * size * 1.1, size * 0.8))
+    axes[0].imshow(image)
+    axes[0].set_title("image", fontsize=9)
+    extent = (0, image.shape[1], image.shape[0], 0)
+    for ax, (title, values) in zip(axes[1:], maps.items()):
+        shown = ax.imshow(values, cmap="magma", extent=extent)
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(shown, ax=ax, fraction=0.035)
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def confusion(y_true, y_pred, class_names, title: str = ""):
     """Plot a confusion matrix (scikit-learn's ``ConfusionMatrixDisplay``); rows are true classes.
 
