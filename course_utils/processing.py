@@ -2,9 +2,11 @@
 
 The models are :mod:`course_utils.models.image_cnn` and :mod:`course_utils.models.digit_lstm`; this
 module holds what surrounds them, the keras-io way: the MFCC front end, training with ``model.fit``,
-leave-one-speaker-out evaluation (:func:`course_utils.evaluation.leave_one_speaker_out`), saving with
-class names, and the public functions on raw input (:func:`classify_image`, :func:`recognize_digit`)
-that let anyone try a trained model on their own files.
+leave-one-speaker-out evaluation (:func:`course_utils.evaluation.leave_one_speaker_out`), the photo
+classifier's evaluation over all domains and per pair (:func:`evaluate_photo_domains`, with test-time
+augmentation in :func:`predict_photos`) next to its classical baseline, colour histograms
+(:func:`train_colour_histogram_baseline`), saving with class names, and the public functions on raw input
+(:func:`classify_image`, :func:`recognize_digit`) that let anyone try a trained model on their own files.
 
 References
 ----------
@@ -14,6 +16,7 @@ References
 * LSTM: Hochreiter & Schmidhuber 1997; MFCC front end as in Davis &
   Mermelstein 1980, with Δ/ΔΔ (Furui 1986) and per-utterance CMVN.
 * Speed perturbation: Ko et al. 2015, "Audio augmentation for speech recognition".
+* Colour histograms as image features: Swain & Ballard 1991, "Color Indexing".
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import numpy as np
 
 from . import config, evaluation, saving
 from .audio import check_waveform, mfcc, normalize_features, peak_normalize, trim_silence
-from .images import image_dataset, load_image
+from .images import check_rgb, image_dataset, load_image
 from .models.digit_lstm import build_mfcc_lstm
 from .models.image_cnn import build_image_cnn
 
@@ -109,6 +112,182 @@ def classify_image(image, model=None, class_names=None) -> tuple[str, dict]:
     x = np.asarray(load_image(image, size=size), np.float32)[None]
     probs = model.predict(x, verbose=0)[0]
     return class_names[int(np.argmax(probs))], {c: float(p) for c, p in zip(class_names, probs)}
+
+
+def predict_photos(model, images: np.ndarray, flip: bool = False, batch_size: int = 32) -> np.ndarray:
+    """Class probabilities of a photo-domain classifier, optionally with test-time augmentation.
+
+    Parameters
+    ----------
+    model : keras.Model
+        From :func:`train_image_classifier` (takes float32 pixels 0–255 of its input size).
+    images : np.ndarray, uint8, shape (n, size, size, 3)
+    flip : bool
+        Test-time augmentation: average the probabilities of each photo and of its mirror image
+        (left–right flip, as in training's :func:`course_utils.images.augmentation`).
+    batch_size : int
+
+    Returns
+    -------
+    np.ndarray, float32, shape (n, n_classes)
+        Each row sums to 1.
+
+    Raises
+    ------
+    course_utils.images.ImageError
+        Not a uint8 batch of RGB photos.
+    """
+    x = np.asarray(check_rgb(images, "images", batch=True), np.float32)
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    if flip:
+        probs = (probs + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return probs
+
+
+def domain_pairs(class_names) -> dict:
+    """The translation pairs among photo domains: the two domains of one CycleGAN data set.
+
+    Parameters
+    ----------
+    class_names : sequence of str
+        Domain names, keys of :data:`course_utils.data.PHOTO_DOMAINS` (others are ignored).
+
+    Returns
+    -------
+    dict
+        ``"<a>_<b>"`` -> ``(index of a, index of b)`` in ``class_names``, e.g.
+        ``{"horse_zebra": (0, 1), "summer_winter": (2, 3)}`` for the four course domains; a data set
+        with only one of its domains in ``class_names`` gives no pair.
+    """
+    from .data import PHOTO_DOMAINS
+
+    by_set = {}
+    for domain in sorted((d for d in class_names if d in PHOTO_DOMAINS), key=lambda d: PHOTO_DOMAINS[d][1]):
+        by_set.setdefault(PHOTO_DOMAINS[domain][0], []).append(domain)
+    return {f"{a}_{b}": (list(class_names).index(a), list(class_names).index(b))
+            for a, b in (pair for pair in by_set.values() if len(pair) == 2)}
+
+
+def restricted_prediction(probs: np.ndarray, among) -> np.ndarray:
+    """The most probable class when only the classes ``among`` are allowed (e.g. horse vs zebra).
+
+    Parameters
+    ----------
+    probs : np.ndarray, float, shape (n, n_classes)
+    among : sequence of int
+        Allowed class indices.
+
+    Returns
+    -------
+    np.ndarray, int64, shape (n,)
+        For each row, the index (in ``0..n_classes-1``) of the largest probability among ``among``.
+    """
+    among = np.asarray(among, np.int64)
+    return among[np.argmax(np.asarray(probs)[:, among], axis=1)]
+
+
+def evaluate_photo_domains(probs: np.ndarray, labels: np.ndarray, class_names, pairs=None) -> dict:
+    """Accuracy of a photo-domain classifier over all classes and within each pair of domains.
+
+    The pair accuracy answers "horse or zebra?" on the horse and zebra photos only: the decision is
+    restricted to the pair's two classes (:func:`restricted_prediction`), as when the classifier judges
+    a CycleGAN (:func:`course_utils.cyclegan.target_domain_rate`).
+
+    Parameters
+    ----------
+    probs : np.ndarray, float, shape (n, n_classes)
+        Class scores of the test photos (:func:`predict_photos`, or any scikit-learn ``predict_proba``).
+    labels : np.ndarray, int, shape (n,)
+        True class indices.
+    class_names : sequence of str, length n_classes
+    pairs : dict, optional
+        Name -> two class indices; default :func:`domain_pairs` of ``class_names``.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (float, argmax over all classes), ``pair_accuracy`` (pair name -> float, over the
+        photos of that pair's two domains), ``confusion`` (int64 ``(n_classes, n_classes)``, rows the
+        true class, columns the all-class prediction), ``pred`` (int64 ``(n,)``, that prediction) and
+        ``pair_confusion`` (pair name -> int64 ``(2, 2)``, the same for the restricted decision, in the
+        pair's order).
+
+    Raises
+    ------
+    ValueError
+        ``probs`` not ``(n, len(class_names))``, ``labels`` of another length or outside the classes.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    probs, labels = np.asarray(probs, np.float64), np.asarray(labels)
+    n_classes = len(class_names)
+    if probs.ndim != 2 or probs.shape[1] != n_classes or len(labels) != len(probs) or not len(labels):
+        raise ValueError(f"probs: expected shape (n ≥ 1, {n_classes}) and labels of length n, got probs "
+                         f"{probs.shape} and labels {labels.shape}")
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"labels: expected class indices 0–{n_classes - 1}, got {labels.min()}–{labels.max()}")
+    pairs = domain_pairs(class_names) if pairs is None else pairs
+    pred = probs.argmax(axis=1)
+    pair_accuracy, pair_confusion = {}, {}
+    for name, among in pairs.items():
+        rows = np.isin(labels, among)
+        if rows.any():
+            pair_pred = restricted_prediction(probs[rows], among)
+            pair_accuracy[name] = float(np.mean(pair_pred == labels[rows]))
+            pair_confusion[name] = confusion_matrix(labels[rows], pair_pred, labels=list(among))
+    return {"accuracy": float(np.mean(pred == labels)), "pair_accuracy": pair_accuracy, "pred": pred,
+            "confusion": confusion_matrix(labels, pred, labels=np.arange(n_classes)), "pair_confusion": pair_confusion}
+
+
+def colour_histograms(images: np.ndarray, bins: int = 4) -> np.ndarray:
+    """Each photo's joint HSV colour histogram: the share of its pixels in each of ``bins³`` colour cells.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (n, height, width, 3)
+    bins : int
+        Cells per channel (hue, saturation, value).
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n, bins**3)
+        Each row sums to 1; where a pixel is in the photo plays no part.
+    """
+    from skimage.color import rgb2hsv
+
+    hsv = rgb2hsv(check_rgb(images, "images", batch=True))  # each channel in [0, 1]
+    cell = np.minimum((hsv * bins).astype(np.int64), bins - 1)
+    index = (cell[..., 0] * bins + cell[..., 1]) * bins + cell[..., 2]
+    counts = np.stack([np.bincount(row, minlength=bins ** 3) for row in index.reshape(len(images), -1)])
+    return counts / index[0].size
+
+
+def train_colour_histogram_baseline(images: np.ndarray, labels: np.ndarray, bins: int = 4, C: float = 1.0):
+    """The classical baseline of the photo-domain CNN: logistic regression on colour histograms.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (n, height, width, 3)
+        The CNN's training photos.
+    labels : np.ndarray, int, shape (n,)
+    bins : int
+        Cells per HSV channel (:func:`colour_histograms`).
+    C : float
+        Inverse L2 regularisation strength of the logistic regression.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        ``colour_histograms → StandardScaler → LogisticRegression``; its ``predict_proba`` takes uint8
+        photos ``(n, height, width, 3)`` and returns ``(n, n_classes)`` probabilities.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    model = make_pipeline(FunctionTransformer(colour_histograms, kw_args={"bins": bins}), StandardScaler(),
+                          LogisticRegression(C=C, max_iter=2000))
+    return model.fit(images, np.asarray(labels))
 
 
 # ----------------------------------------------------------------------------- spoken digits
