@@ -42,7 +42,8 @@ LAMBDAS = (0.0009, 0.0018, 0.0035, 0.0067)
 HYPERPRIOR_LAMBDAS = (0.0009, 0.0022, 0.0055, 0.0135, 0.033)
 STRIDE = 16       # total downsampling of g_a: the image is padded to a multiple of it
 SUPPORT = 48      # integer latents coded with a factorised prior are clipped to [−SUPPORT, SUPPORT]
-Y_SUPPORT = 64    # the hyperprior's y is clipped to [−Y_SUPPORT, Y_SUPPORT] for its Gaussian coder
+Y_SUPPORT = 1024  # the hyperprior's y is clipped to [−Y_SUPPORT, Y_SUPPORT] (wide: the range costs nothing)
+HYPER_STRIDE = 4  # z has one position per HYPER_STRIDE × HYPER_STRIDE positions of y (h_a's two stride-2 layers)
 MAGIC, VERSION = b"LIC1", 1
 MAX_SIDE = 8192
 
@@ -323,7 +324,8 @@ def _pad(image: np.ndarray) -> np.ndarray:
 
 
 def _pmf_tables(model) -> np.ndarray:
-    """Probability of each integer in ``[−SUPPORT, SUPPORT]`` per channel, (LATENT, 2·SUPPORT+1), float64."""
+    """Probability of each integer in ``[−SUPPORT, SUPPORT]`` per channel of ``model.prior``'s latent (y for the
+    factorised prior, z for the hyperprior), (channels, 2·SUPPORT+1), float64."""
     if getattr(model, "_pmf", None) is None:
         k = np.arange(-SUPPORT, SUPPORT + 1, dtype=np.float32)
         c = model.prior.matrices[0].shape[0]
@@ -425,8 +427,8 @@ def encode(image, lambda_id: int = 3, model=None, family: str = "factorized") ->
     import constriction
 
     image = check_image(image)
-    if not 0 <= int(lambda_id) < 256:
-        raise ValueError(f"lambda id {lambda_id} must be 0–255")
+    if not 0 <= int(lambda_id) < 255:
+        raise ValueError(f"lambda id {lambda_id} must be 0–254")
     model = model if model is not None else shipped_codecs(family)[int(lambda_id)]
     x = _pad(image).astype(np.float32)[None] / 255.0
     y = model.encode_latent(x)
@@ -464,20 +466,26 @@ def decode(data: bytes, model=None) -> np.ndarray:
     Raises
     ------
     StreamError
-        Bad magic or version, truncated or corrupt bytes (CRC-32), a header that does not match the model.
+        Bad magic or version, truncated or corrupt bytes (CRC-32), a header that does not match the model, a
+        stream of the other family, or a payload with 32-bit words left over (made by another model; a range
+        decoder cannot detect every such case, so a wrong model may also decode to a wrong image). The hyperprior's
+        σ are recomputed by the decoder, so an ``LHP1`` stream needs the same weights and, in rare cases at a
+        scale-table boundary, the same floating-point results as the encoder's machine.
     """
     import constriction
 
     magics = {spec.magic: name for name, spec in FAMILIES.items()}
     head = bytes(data[:4]) if isinstance(data, (bytes, bytearray, memoryview)) else None
     family = model.family if model is not None else magics.get(head, "factorized")
+    if head in magics and magics[head] != family:
+        raise StreamError(f"a {magics[head]} stream (magic {head!r}) cannot be decoded with a {family} codec")
     what = "learned image codec" + (" (hyperprior)" if family == "hyperprior" else "")
     fields, payload = unpack_stream(data, FAMILIES[family].magic, VERSION, what)
     n_fields = 7 if family == "hyperprior" else 6
     if len(fields) != n_fields:
         raise StreamError(f"learned image codec header has {len(fields)} field bytes, expected {n_fields}")
     height, width, lambda_id, channels, *hyper = struct.unpack(">HHBBB" if n_fields == 7 else ">HHBB", fields)
-    if min(height, width) < STRIDE or lambda_id >= 255:
+    if min(height, width) < STRIDE or max(height, width) > MAX_SIDE or lambda_id >= 255:
         raise StreamError(f"learned image codec header describes an invalid image {width}×{height}")
     if len(payload) % 4:
         raise StreamError("learned image codec payload is not a whole number of 32-bit words (truncated)")
@@ -494,7 +502,7 @@ def decode(data: bytes, model=None) -> np.ndarray:
         if (channels, hyper[0]) != expected:
             raise StreamError(f"stream has {channels} latent and {hyper[0]} side-information channels, "
                               f"the model {expected[0]} and {expected[1]}")
-        z_hat = _decode_factorized(decoder, pmf, (-(-shape[0] // 4), -(-shape[1] // 4)))
+        z_hat = _decode_factorized(decoder, pmf, (-(-shape[0] // HYPER_STRIDE), -(-shape[1] // HYPER_STRIDE)))
         stds = gaussian_stds(model, z_hat, shape + (channels,))
         gaussian = constriction.stream.model.QuantizedGaussian(-Y_SUPPORT, Y_SUPPORT)
         y = decoder.decode(gaussian, np.zeros_like(stds), stds).reshape(shape + (channels,)).astype(np.float32)
@@ -502,6 +510,10 @@ def decode(data: bytes, model=None) -> np.ndarray:
         if channels != pmf.shape[0]:
             raise StreamError(f"stream has {channels} latent channels, the model {pmf.shape[0]}")
         y = _decode_factorized(decoder, pmf, shape)
+    if not decoder.maybe_exhausted():  # a wrong model of the right shape reads the bits differently (caught when
+        # it leaves two or more 32-bit words unread: a range decoder cannot always tell the end of its data)
+        raise StreamError("learned image codec payload has bits left after the last latent: the stream was not "
+                          "made by this model (another λ or weights), or is corrupt")
     return synthesize(model, y, height, width)
 
 

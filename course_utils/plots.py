@@ -44,15 +44,19 @@ def image_grid(images, titles=None, columns: int = 8, size: float = 1.6):
     return fig
 
 
-def bit_maps(image, maps: dict, size: float = 3.2):
-    """An image next to per-position maps of a codec's latent (bits, σ…), each with its own colour bar.
+def bit_maps(image, bits: dict, sigma=None, stride: int = 16, size: float = 3.2):
+    """An image next to where codecs spend their bits on it (and, optionally, the σ a hyperprior predicted).
 
     Parameters
     ----------
     image : np.ndarray, uint8, (H, W, 3)
-    maps : dict
-        ``{title: np.ndarray (h, w)}``, e.g. :func:`course_utils.image_codec.latent_bits`'s ``y`` and ``sigma``;
-        each is stretched over the image's extent.
+    bits : dict
+        ``{title: np.ndarray (h, w)}``, bits per latent position (e.g. :func:`course_utils.image_codec.latent_bits`'s
+        ``y``); all share one colour scale, so the panels compare.
+    sigma : np.ndarray (h, w), optional
+        A map in another unit (the hyperprior's mean σ), shown last with its own colour scale.
+    stride : int
+        Pixels per latent position along each side (the latent covers the image padded to a multiple of it).
     size : float
         Inches per panel.
 
@@ -62,14 +66,20 @@ def bit_maps(image, maps: dict, size: float = 3.2):
     """
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 1 + len(maps), figsize=((1 + len(maps)) * size * 1.1, size * 0.8))
+    panels = [(title, values, "bits per position") for title, values in bits.items()]
+    if sigma is not None:
+        panels.append(("hyperprior: σ predicted from ẑ\n(mean over channels)", sigma, "σ"))
+    fig, axes = plt.subplots(1, 1 + len(panels), figsize=((1 + len(panels)) * size * 1.1, size * 0.8))
     axes[0].imshow(image)
     axes[0].set_title("image", fontsize=9)
-    extent = (0, image.shape[1], image.shape[0], 0)
-    for ax, (title, values) in zip(axes[1:], maps.items()):
-        shown = ax.imshow(values, cmap="magma", extent=extent)
+    top = max(float(np.max(values)) for values in bits.values())
+    for ax, (title, values, unit) in zip(axes[1:], panels):
+        h, w = np.shape(values)
+        scale = dict(vmin=0, vmax=top) if unit == "bits per position" else {}
+        shown = ax.imshow(values, cmap="magma", extent=(0, w * stride, h * stride, 0), **scale)
+        ax.set(xlim=(0, image.shape[1]), ylim=(image.shape[0], 0))
         ax.set_title(title, fontsize=9)
-        fig.colorbar(shown, ax=ax, fraction=0.035)
+        fig.colorbar(shown, ax=ax, fraction=0.035, label=unit)
     for ax in axes:
         ax.axis("off")
     fig.tight_layout()

@@ -94,7 +94,10 @@ class HyperpriorCodec(keras.Model):
         """``x`` in [0, 1], (batch, H, W, 3) → (reconstruction, (likelihoods of y, likelihoods of z))."""
         y = self.encode_latent(x)
         z = self.hyper_latent(y)
-        quantize = (lambda v: v + keras.random.uniform(ops.shape(v), -0.5, 0.5)) if training else ops.round
+        if training:  # uniform noise stands in for rounding (or nothing: a plain autoencoder, noise False)
+            quantize = (lambda v: v + keras.random.uniform(ops.shape(v), -0.5, 0.5)) if self.noise else (lambda v: v)
+        else:
+            quantize = ops.round
         z_tilde = quantize(z)
         sigma = self.scales(z_tilde, ops.shape(y))
         y_tilde = quantize(y)
