@@ -6,10 +6,14 @@ of :mod:`course_utils.models.ctc` (Graves et al. 2006) on their log-mel frames
 (:func:`course_utils.digit_features.string_log_mel`) in length-sorted batches; :func:`transcribe_batch` and
 :func:`transcribe` decode it greedily or by beam search. Word and character error rates are
 ``course_utils.metrics.error_rates(..., characters_as_words=True)``.
+:func:`leave_one_speaker_out_ctc` measures all of it on every speaker in turn, next to PocketSphinx with
+a digit grammar (:func:`pocketsphinx_strings`, its silence setting chosen by :func:`choose_silprob` on the
+training speakers); :func:`ctc_table` shows the result.
 """
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -17,7 +21,14 @@ import numpy as np
 from . import saving
 from .audio import trim_silence
 from .digit_features import SAMPLE_RATE, add_noise, pitch_perturb, random_gain, speed_perturb, string_log_mel
+from .metrics import ErrorRates, error_rates
 from .models import ctc
+from .recognition import pocketsphinx_digits
+
+#: The candidates for PocketSphinx's weight of a silence between words (its ``-silprob``, a probability
+#: that may exceed 1; its default is 0.005), among which :func:`choose_silprob` picks one on the training
+#: speakers' strings. The pauses in a digit string otherwise come out as extra digits.
+SILPROBS = (0.005, 1.0, 3.0)
 
 
 def make_digit_strings(digits, n_strings: int, min_len: int = 3, max_len: int = 7, pause=(0.05, 0.35),
@@ -238,3 +249,197 @@ def transcribe(waveform, sample_rate: int, model=None, strategy: str = "greedy",
     x = string_log_mel(waveform, sample_rate)[None]
     model = saving.load_model("digits_ctc", "notebook 04", compile=False)[0] if model is None else model
     return ctc.ctc_decode(np.asarray(model(x, training=False)), strategy, beam_width)[0]
+
+
+# ----------------------------------------------------------------------------- PocketSphinx on digit strings
+
+
+def pocketsphinx_strings(waveforms, silprob: float | None = None) -> list[str]:
+    """PocketSphinx with a grammar of digit strings (``( zero | one | … | nine )+``) on 8 kHz recordings.
+
+    Parameters
+    ----------
+    waveforms : sequence of np.ndarray, float, shape (n_samples,)
+        At :data:`SAMPLE_RATE` (resampled to PocketSphinx's 16 kHz).
+    silprob : float, optional
+        PocketSphinx's weight of a silence between words (see :data:`SILPROBS`).
+
+    Returns
+    -------
+    list of str
+        The digits heard in each recording, e.g. ``"407"``.
+    """
+    return [pocketsphinx_digits(y, SAMPLE_RATE, sequence=True, silprob=silprob) for y in waveforms]
+
+
+def choose_silprob(waveforms, texts, candidates=SILPROBS) -> tuple[float, dict]:
+    """The silence weight among ``candidates`` with which PocketSphinx has the lowest WER on these strings.
+
+    Pass strings of the *training* speakers only: the choice is part of training.
+
+    Parameters
+    ----------
+    waveforms : sequence of np.ndarray, float
+        At :data:`SAMPLE_RATE`.
+    texts : sequence of str
+        The digits said in each.
+    candidates : sequence of float
+        Values of PocketSphinx's ``-silprob``, each > 0.
+
+    Returns
+    -------
+    best : float
+        The candidate with the lowest WER (the first of equals).
+    wer : dict
+        Candidate → WER on these strings.
+    """
+    if not len(candidates):
+        raise ValueError("need at least one silprob candidate")
+    wer = {c: error_rates(texts, pocketsphinx_strings(waveforms, c), characters_as_words=True).wer
+           for c in candidates}
+    return min(wer, key=wer.get), wer
+
+
+# ----------------------------------------------------------------------------- evaluation on unseen speakers
+
+
+class CtcFold(NamedTuple):
+    """One fold of :func:`leave_one_speaker_out_ctc`: the model trained without ``speaker``, tested on them.
+
+    Attributes
+    ----------
+    speaker : str
+        The held-out speaker.
+    model : keras.Model
+        Trained by :func:`train_ctc` on the other speakers' strings.
+    losses : list of float
+        Mean CTC loss per epoch.
+    seconds : float
+        CTC training wall time.
+    test_waveforms : list of np.ndarray, float32
+        The held-out speaker's strings at :data:`SAMPLE_RATE`.
+    test_texts : list of str
+        The digits said in each.
+    test_features : list of np.ndarray, float32, (n_frames, 40)
+        Their :func:`~course_utils.digit_features.string_log_mel`.
+    hypotheses : dict
+        ``"greedy"``, ``"beam_search"`` (CTC) and ``"pocketsphinx"`` → list of str, one per test string.
+    scores : dict
+        The same keys → :class:`~course_utils.metrics.ErrorRates` on the test strings.
+    silprob : float
+        PocketSphinx's silence weight, chosen on the training speakers' strings.
+    """
+
+    speaker: str
+    model: keras.Model
+    losses: list
+    seconds: float
+    test_waveforms: list
+    test_texts: list
+    test_features: list
+    hypotheses: dict
+    scores: dict
+    silprob: float
+
+
+def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, epochs: int, extra=None,
+                              silprobs=SILPROBS, beam_width: int = 16, seed: int = 0, verbose: bool = True) -> dict:
+    """CTC digit strings on every speaker in turn: train without them, test on their strings, next to PocketSphinx.
+
+    For each speaker found in ``digits`` (sorted): ``n_train`` training strings from the other speakers'
+    clips (plus ``n_train`` from ``extra``, the same in every fold), ``n_test`` test strings from the
+    held-out speaker's clips (:func:`make_digit_strings`); :func:`train_ctc`; greedy and beam-search
+    decoding (:func:`transcribe_batch`); PocketSphinx with a digit-string grammar on the same test strings,
+    its silence weight chosen by :func:`choose_silprob` on ``n_tune`` strings of the training speakers.
+    Every score is :func:`course_utils.metrics.error_rates` (jiwer), each digit a word.
+
+    Parameters
+    ----------
+    digits : course_utils.data.SpokenDigits
+        Real recordings at :data:`SAMPLE_RATE`, at least two speakers.
+    n_train, n_test, n_tune : int
+        Strings per fold: training (real speakers), test (held-out speaker), PocketSphinx tuning
+        (training speakers).
+    epochs : int
+        CTC training epochs per fold.
+    extra : course_utils.data.SpokenDigits, optional
+        Clips that only ever train (e.g. synthetic voices).
+    silprobs : sequence of float
+        The candidates of :func:`choose_silprob`.
+    beam_width : int
+    seed : int
+        The same in every fold: folds differ only in who is held out.
+    verbose : bool
+        Print one line per fold.
+
+    Returns
+    -------
+    dict
+        ``folds`` (speaker → :class:`CtcFold`, in order), ``mean`` (decoder → ErrorRates, the mean of the
+        folds' WERs and CERs; decoders ``"greedy"``, ``"beam_search"``, ``"pocketsphinx"``), ``worst``
+        (decoder → the highest fold WER), ``seconds`` (CTC training, all folds).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two speakers, or fewer than one string of a kind.
+    """
+    speakers = sorted({str(s) for s in digits.speakers})
+    if len(speakers) < 2:
+        raise ValueError(f"leave-one-speaker-out needs at least two speakers, got {speakers}")
+    if min(n_train, n_test, n_tune) < 1:
+        raise ValueError(f"need at least one string of each kind, got n_train={n_train}, n_test={n_test}, "
+                         f"n_tune={n_tune}")
+    extra_w, extra_t = make_digit_strings(extra, n_train, seed=seed + 2)[:2] if extra is not None else ([], [])
+    extra_f = [string_log_mel(w, SAMPLE_RATE) for w in extra_w]
+    folds = {}
+    for speaker in speakers:
+        held_out = digits.speakers.astype(str) == speaker
+        train_clips, test_clips = digits.subset(~held_out), digits.subset(held_out)
+        train_w, train_t, _ = make_digit_strings(train_clips, n_train, seed=seed)
+        test_w, test_t, _ = make_digit_strings(test_clips, n_test, seed=seed + 1)
+        train_f = [string_log_mel(w, SAMPLE_RATE) for w in train_w] + extra_f
+        test_f = [string_log_mel(w, SAMPLE_RATE) for w in test_w]
+        model, losses, seconds = train_ctc(train_f, train_t + extra_t, epochs=epochs, seed=seed, verbose=0)
+
+        tune_w, tune_t, _ = make_digit_strings(train_clips, n_tune, seed=seed + 3)
+        silprob, _ = choose_silprob(tune_w, tune_t, silprobs)
+        hyps = {"greedy": transcribe_batch(model, test_f, "greedy"),
+                "beam_search": transcribe_batch(model, test_f, "beam_search", beam_width),
+                "pocketsphinx": pocketsphinx_strings(test_w, silprob)}
+        scores = {k: error_rates(test_t, h, characters_as_words=True) for k, h in hyps.items()}
+        folds[speaker] = CtcFold(speaker, model, losses, seconds, test_w, test_t, test_f, hyps, scores, silprob)
+        if verbose:
+            print(f"  held out {speaker:>10}: CTC WER {scores['beam_search'].wer:.3f} (greedy "
+                  f"{scores['greedy'].wer:.3f}), PocketSphinx WER {scores['pocketsphinx'].wer:.3f} "
+                  f"(silprob {silprob:g}); {len(test_w)} strings, trained in {seconds:.0f} s", flush=True)
+    decoders = ("greedy", "beam_search", "pocketsphinx")
+    mean = {k: ErrorRates(float(np.mean([f.scores[k].cer for f in folds.values()])),
+                          float(np.mean([f.scores[k].wer for f in folds.values()]))) for k in decoders}
+    worst = {k: max(f.scores[k].wer for f in folds.values()) for k in decoders}
+    return {"folds": folds, "mean": mean, "worst": worst, "seconds": sum(f.seconds for f in folds.values())}
+
+
+def ctc_table(result: dict) -> str:
+    """A Markdown table of :func:`leave_one_speaker_out_ctc`: WER and CER per held-out speaker and their mean.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`leave_one_speaker_out_ctc`.
+
+    Returns
+    -------
+    str
+        One row per speaker, then the mean; columns CTC beam search, CTC greedy, PocketSphinx (WER / CER)
+        and PocketSphinx's chosen silence weight.
+    """
+    def cells(scores):
+        return " | ".join(f"{scores[k].wer:.3f} / {scores[k].cer:.3f}"
+                          for k in ("beam_search", "greedy", "pocketsphinx"))
+
+    rows = [f"| {f.speaker} | {len(f.test_texts)} | {cells(f.scores)} | {f.silprob:g} |"
+            for f in result["folds"].values()]
+    return ("| held-out speaker | test strings | CTC, beam search: WER / CER | CTC, greedy: WER / CER | "
+            "PocketSphinx, digit grammar: WER / CER | PocketSphinx silprob |\n|---|---|---|---|---|---|\n"
+            + "\n".join(rows) + f"\n| **mean** | | {cells(result['mean'])} | |")

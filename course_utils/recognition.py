@@ -500,7 +500,7 @@ def recognize(waveform, sample_rate: int, model=None, min_confidence: float = 0.
     return (int(np.argmax(probs)) if probs.max() >= min_confidence else None), probs
 
 
-def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True) -> str:
+def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True, silprob: float | None = None) -> str:
     """The classical baseline: CMU PocketSphinx's HMM recogniser restricted to the ten digit names.
 
     PocketSphinx's bundled US-English acoustic model was trained on many hundreds of
@@ -517,6 +517,9 @@ def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True) -> st
         so FSDD's 8 kHz recordings lack its upper 4 kHz).
     sequence : bool
         True: any number of digits (a digit string); False: exactly one digit.
+    silprob : float, optional
+        PocketSphinx's weight of a silence between words, > 0 (default 0.005;
+        see :func:`~course_utils.metrics.transcribe_pocketsphinx`).
 
     Returns
     -------
@@ -527,6 +530,9 @@ def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True) -> st
     ------
     course_utils.audio.AudioError
         Empty, multi-channel or non-finite input.
+    ValueError
+        ``silprob`` ≤ 0.
     """
-    words = transcribe_pocketsphinx(waveform, sample_rate, vocabulary=DIGIT_WORDS, sequence=sequence).split()
+    words = transcribe_pocketsphinx(waveform, sample_rate, vocabulary=DIGIT_WORDS, sequence=sequence,
+                                    silprob=silprob).split()
     return "".join(str(DIGIT_WORDS.index(w)) for w in words)

@@ -86,3 +86,86 @@ def test_error_rates_of_digit_strings_with_jiwer():
         metrics.error_rates([""], ["1"], characters_as_words=True)
     with pytest.raises(ValueError, match="hypotheses"):
         metrics.error_rates(["1"], [], characters_as_words=True)
+
+
+def _three_speaker_digits(names=("a", "b", "c")):
+    clips = [_clip(d, s) for s in range(len(names)) for d in range(10)]
+    return SpokenDigits(clips, np.tile(np.arange(10), len(names)), np.repeat(np.array(names), 10),
+                        [f"gen{i}" for i in range(len(clips))], 8000, "generated")
+
+
+def _stub_folds(monkeypatch, best_silprob):
+    """Stubs for train_ctc, transcribe_batch and PocketSphinx; records who every set of strings was made from.
+
+    The stub PocketSphinx hears a string perfectly only with its speaker's ``best_silprob``, else nothing.
+    """
+    made, trained, truth = [], [], {}
+    real_make = ds.make_digit_strings
+
+    def make(digits, n_strings, **kw):
+        waves, texts, who = real_make(digits, n_strings, **kw)
+        made.append((set(digits.speakers.tolist()), n_strings, texts))
+        truth.update({id(w): (t, s) for w, t, s in zip(waves, texts, who)})
+        return waves, texts, who
+
+    def train(features, texts, epochs, seed, verbose):
+        trained.append(list(texts))
+        return None, [1.0], 0.5
+
+    def pocketsphinx(y, sample_rate, sequence, silprob):
+        text, speaker = truth[id(y)]
+        return text if silprob == best_silprob[speaker] else ""
+
+    monkeypatch.setattr(ds, "make_digit_strings", make)
+    monkeypatch.setattr(ds, "train_ctc", train)
+    monkeypatch.setattr(ds, "transcribe_batch", lambda model, features, *a: ["1"] * len(features))
+    monkeypatch.setattr(ds, "pocketsphinx_digits", pocketsphinx)
+    return made, trained
+
+
+def test_every_speaker_is_held_out_once_and_never_trains(monkeypatch):
+    made, trained = _stub_folds(monkeypatch, {"a": 0.3, "b": 0.3, "c": 0.3})
+    result = ds.leave_one_speaker_out_ctc(_three_speaker_digits(), n_train=5, n_test=3, n_tune=2, epochs=1,
+                                          silprobs=(0.005, 0.3), verbose=False)
+    assert list(result["folds"]) == ["a", "b", "c"] and len(trained) == 3
+    for fold, (speaker, f) in enumerate(result["folds"].items()):
+        others = {"a", "b", "c"} - {speaker}
+        train_set, test_set, tune_set = made[3 * fold: 3 * fold + 3]  # training, test, tuning strings
+        assert (train_set[0], train_set[1]) == (others, 5) and trained[fold] == train_set[2]
+        assert (test_set[0], test_set[1]) == ({speaker}, 3) and f.test_texts == test_set[2]
+        assert (tune_set[0], tune_set[1]) == (others, 2)
+        assert f.silprob == 0.3 and f.scores["pocketsphinx"].wer == 0.0
+    assert result["mean"]["pocketsphinx"].wer == 0.0 and result["seconds"] == 1.5
+    assert set(result["mean"]) == set(result["worst"]) == {"greedy", "beam_search", "pocketsphinx"}
+
+
+def test_pocketsphinx_silence_setting_is_chosen_on_the_training_speakers_only(monkeypatch):
+    # each speaker is heard only with their own setting: a choice made on the held-out speaker would score 0
+    _stub_folds(monkeypatch, {"a": 0.005, "b": 3.0})
+    result = ds.leave_one_speaker_out_ctc(_three_speaker_digits(("a", "b")), n_train=2, n_test=3, n_tune=2,
+                                          epochs=1, silprobs=(0.005, 3.0), verbose=False)
+    assert {s: f.silprob for s, f in result["folds"].items()} == {"a": 3.0, "b": 0.005}
+    assert result["mean"]["pocketsphinx"].wer == result["worst"]["pocketsphinx"] == 1.0
+
+
+def test_leave_one_speaker_out_ctc_end_to_end_on_tones():
+    digits = _three_speaker_digits(("a", "b"))
+    extra = _three_speaker_digits(("voice",))
+    result = ds.leave_one_speaker_out_ctc(digits, n_train=4, n_test=2, n_tune=1, epochs=1, extra=extra,
+                                          silprobs=(0.005, 1.0), verbose=True)
+    for speaker, f in result["folds"].items():
+        assert f.speaker == speaker and len(f.test_texts) == len(f.test_features) == 2
+        assert f.silprob in (0.005, 1.0) and f.seconds > 0 and len(f.losses) == 1
+        assert all(len(h) == 2 and all(t == "" or t.isdigit() for t in h) for h in f.hypotheses.values())
+        assert f.scores["beam_search"] == metrics.error_rates(f.test_texts, f.hypotheses["beam_search"],
+                                                              characters_as_words=True)
+    table = ds.ctc_table(result)
+    assert table.count("\n") == 4 and "| a |" in table and "**mean**" in table
+    with pytest.raises(ValueError, match="two speakers"):
+        ds.leave_one_speaker_out_ctc(digits.subset(digits.speakers == "a"), 4, 2, 1, 1)
+    with pytest.raises(ValueError, match="at least one string"):
+        ds.leave_one_speaker_out_ctc(digits, 4, 0, 1, 1)
+    with pytest.raises(ValueError, match="candidate"):
+        ds.choose_silprob(f.test_waveforms, f.test_texts, ())
+    with pytest.raises(ValueError, match="positive"):
+        ds.pocketsphinx_strings(f.test_waveforms, silprob=0.0)

@@ -39,11 +39,12 @@ class ErrorRates(NamedTuple):
 # ----------------------------------------------------------------------------- the listener
 
 
-@lru_cache(maxsize=4)
-def _decoder(vocabulary: tuple | None = None, sequence: bool = True):
+@lru_cache(maxsize=8)
+def _decoder(vocabulary: tuple | None = None, sequence: bool = True, silprob: float | None = None):
     from pocketsphinx import Decoder
 
-    decoder = Decoder(samprate=POCKETSPHINX_RATE, loglevel="FATAL")
+    settings = {} if silprob is None else {"silprob": float(silprob)}
+    decoder = Decoder(samprate=POCKETSPHINX_RATE, loglevel="FATAL", **settings)
     if vocabulary is not None:
         missing = [w for w in vocabulary if decoder.lookup_word(w) is None]
         if missing or not vocabulary:
@@ -65,7 +66,8 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequence: bool = True) -> str:
+def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequence: bool = True,
+                            silprob: float | None = None) -> str:
     """Transcribe English speech with PocketSphinx's bundled US-English model.
 
     Parameters
@@ -80,6 +82,10 @@ def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequenc
         (e.g. the ten digit names). Every word must be in the bundled dictionary.
     sequence : bool
         With ``vocabulary``: allow one or more words (``( w1 | … )+``); if False, exactly one.
+    silprob : float, optional
+        PocketSphinx's ``-silprob``, > 0: the weight of a silence between two words, called a
+        probability though values above 1 are accepted (default: PocketSphinx's, 0.005). With a
+        grammar, a higher value lets pauses between words be heard as silence rather than as extra words.
 
     Returns
     -------
@@ -91,7 +97,7 @@ def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequenc
     AudioError
         Empty, multi-channel or non-finite input, or a bad sample rate (:func:`~course_utils.audio.check_waveform`).
     ValueError
-        A vocabulary word the dictionary lacks.
+        A vocabulary word the dictionary lacks, or ``silprob`` ≤ 0.
 
     Notes
     -----
@@ -99,9 +105,12 @@ def transcribe_pocketsphinx(waveform, sample_rate: int, vocabulary=None, sequenc
     in its wheel: about 0.25 × real time on one CPU core. The decoder is reused between calls; its
     feature extraction is reinitialised for every clip, so the same clip always gives the same words.
     """
+    if silprob is not None and not silprob > 0:
+        raise ValueError(f"silprob must be positive, got {silprob!r}")
     y = check_waveform(waveform, sample_rate, target_rate=POCKETSPHINX_RATE, dtype=np.float64)
     pcm = (np.clip(y, -1.0, 1.0) * 32767).astype(np.int16)
-    decoder = _decoder(None if vocabulary is None else tuple(vocabulary), bool(sequence))
+    decoder = _decoder(None if vocabulary is None else tuple(vocabulary), bool(sequence),
+                       None if silprob is None else float(silprob))
     # Fresh front-end statistics (noise removal, cepstral mean): the transcript depends on this clip only,
     # not on what the decoder heard before.
     decoder.reinit_feat()
