@@ -57,7 +57,7 @@ from .metrics.image import MS_SSIM_MIN_SIDE
 #: functions of :mod:`~course_utils.image_codec`, :mod:`~course_utils.vae` and :mod:`~course_utils.speech_codec`
 #: (called by ``scripts/train_compression.py`` and by the notebook's ``RETRAIN = True`` path alike).
 #: The VAE's budget is shared 3 : 1 between the VAE and the plain autoencoder.
-TRAINING_MINUTES = {"image_base": 15.0, "image_finetune": 5.0, "hyperprior_base": 60.0, "hyperprior_finetune": 15.0,
+TRAINING_MINUTES = {"image_base": 15.0, "image_finetune": 5.0, "hyperprior_base": 60.0, "hyperprior_finetune": 12.0,
                     "vae": 5.0, "wavenet": 111.0}
 
 
