@@ -1,6 +1,8 @@
 """Forced alignment (notebook 05): PocketSphinx's phone durations, in the token form the TTS reads."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -52,7 +54,10 @@ def test_alignment_has_the_structure_phonemize_gives(speech):
 def test_alignment_of_a_recording_does_not_depend_on_what_was_aligned_before(speech):
     first = alignment.align(speech, alignment.SAMPLE_RATE, SENTENCE)
     other, sr = fallback.espeak_say("The zebra ran across the field.", rate_wpm=180)
-    alignment.align(other, sr, "The zebra ran across the field.")
+    # eSpeak NG's audio depends on what it said before (so on test order): this one need not align, only
+    # run PocketSphinx's passes in between, which it does before any AlignmentError.
+    with contextlib.suppress(alignment.AlignmentError):
+        alignment.align(other, sr, "The zebra ran across the field.")
     again = alignment.align(speech, alignment.SAMPLE_RATE, SENTENCE)
     assert again.tokens == first.tokens and again.first_frame == first.first_frame
     np.testing.assert_array_equal(again.durations, first.durations)
