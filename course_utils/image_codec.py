@@ -492,7 +492,8 @@ def decode(data: bytes, model=None) -> np.ndarray:
     if model is None:
         lambdas = FAMILIES[family].lambdas
         if lambda_id >= len(lambdas):
-            raise StreamError(f"stream made with λ id {lambda_id}; the shipped {family} models are 0–{len(lambdas) - 1}")
+            raise StreamError(f"stream made with λ id {lambda_id}; "
+                              f"the shipped {family} models are 0–{len(lambdas) - 1}")
         model = shipped_codecs(family)[lambda_id]
     pmf = _pmf_tables(model)
     shape = (-(-height // STRIDE), -(-width // STRIDE))

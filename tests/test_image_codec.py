@@ -220,8 +220,8 @@ def test_latent_bits_add_up_to_the_stream(small_codec, small_hyperprior):
 
 def test_shipped_hyperprior_codecs_beat_jpeg_on_a_photo_they_never_saw():
     """Quality floor of the shipped scale hyperprior on scikit-image's astronaut (not a training photo): every λ
-    decodes through the magic alone, rate and PSNR rise with λ, and wherever JPEG reaches the same rate, the hyperprior's
-    PSNR is at least 0.5 dB higher (measured at shipping: 1.1–5.6 dB)."""
+    decodes through the magic alone, rate and PSNR rise with λ, and wherever JPEG reaches the same rate, the
+    hyperprior's PSNR is at least 0.5 dB higher (measured at shipping: 1.1–5.6 dB)."""
     import skimage.data
 
     photo = skimage.data.astronaut()

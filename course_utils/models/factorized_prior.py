@@ -107,6 +107,32 @@ class FactorizedPrior(keras.layers.Layer):
         return {**super().get_config(), "filters": self.filters, "init_scale": self.init_scale}
 
 
+def analysis_transform(filters: int = FILTERS, latent: int = LATENT) -> keras.Sequential:
+    """g_a: four 5×5 convolutions with stride 2, GDN after each but the last.
+
+    (batch, H, W, 3) → (batch, H/16, W/16, latent); shared by both image codecs of notebook 02.
+    """
+    conv = dict(kernel_size=5, strides=2, padding="same")
+    return keras.Sequential([
+        keras.layers.Conv2D(filters, **conv), GDN(),
+        keras.layers.Conv2D(filters, **conv), GDN(),
+        keras.layers.Conv2D(filters, **conv), GDN(),
+        keras.layers.Conv2D(latent, **conv)], name="analysis")
+
+
+def synthesis_transform(filters: int = FILTERS) -> keras.Sequential:
+    """g_s: g_a mirrored, with transposed convolutions and inverse GDN.
+
+    (batch, H/16, W/16, latent) → (batch, H, W, 3); shared by both image codecs of notebook 02.
+    """
+    conv = dict(kernel_size=5, strides=2, padding="same")
+    return keras.Sequential([
+        keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
+        keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
+        keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
+        keras.layers.Conv2DTranspose(3, **conv)], name="synthesis")
+
+
 class ImageCodec(keras.Model):
     """Analysis transform, synthesis transform and factorised prior of one λ (see the module docstring).
 
@@ -124,17 +150,8 @@ class ImageCodec(keras.Model):
         super().__init__(**kwargs)
         self.lmbda = float(lmbda)
         self.noise = True  # False: a plain autoencoder (no quantisation proxy in training)
-        conv = dict(kernel_size=5, strides=2, padding="same")
-        self.analysis = keras.Sequential([
-            keras.layers.Conv2D(filters, **conv), GDN(),
-            keras.layers.Conv2D(filters, **conv), GDN(),
-            keras.layers.Conv2D(filters, **conv), GDN(),
-            keras.layers.Conv2D(latent, **conv)], name="analysis")
-        self.synthesis = keras.Sequential([
-            keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-            keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-            keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-            keras.layers.Conv2DTranspose(3, **conv)], name="synthesis")
+        self.analysis = analysis_transform(filters, latent)
+        self.synthesis = synthesis_transform(filters)
         self.prior = FactorizedPrior(name="prior")
 
     def call(self, x, training=False):

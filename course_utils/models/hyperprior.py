@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from .factorized_prior import GDN, FactorizedPrior
+from .factorized_prior import FactorizedPrior, analysis_transform, synthesis_transform
 
 FILTERS = 64      # channels of g_a / g_s hidden layers
 LATENT = 128      # channels of y
@@ -42,10 +42,22 @@ def scale_table() -> np.ndarray:
 
 
 def gaussian_likelihood(y, sigma):
-    """Probability of the integer bin ``[y − ½, y + ½]`` under N(0, σ²), element-wise (float32, floored at 1e-9).
+    """Probability of the integer bin ``[y − ½, y + ½]`` under N(0, σ²), element-wise.
 
     Computed on ``−|y|`` with ``erfc`` so that both CDF values sit in the lower tail, where float32 keeps
     its precision (tensorflow/compression does the same).
+
+    Parameters
+    ----------
+    y : tensor, float32, any shape
+        Latent values: rounded (coding) or with uniform noise (training).
+    sigma : tensor, float32, broadcastable to ``y``
+        Standard deviations, > 0.
+
+    Returns
+    -------
+    tensor, float32, the shape of ``y``
+        ``Φ((|y| + ½)/σ) − Φ((|y| − ½)/σ)`` by symmetry, floored at 1e-9 (at most ~30 bits per element).
     """
     values = -ops.abs(y)
     cdf = lambda v: 0.5 * tf.math.erfc(-v / (sigma * np.sqrt(2.0)))  # noqa: E731  Φ(v / σ)
@@ -69,17 +81,9 @@ class HyperpriorCodec(keras.Model):
         super().__init__(**kwargs)
         self.lmbda = float(lmbda)
         self.noise = True
+        self.analysis = analysis_transform(filters, latent)   # the factorised-prior codec's g_a and g_s
+        self.synthesis = synthesis_transform(filters)
         conv = dict(kernel_size=5, strides=2, padding="same")
-        self.analysis = keras.Sequential([
-            keras.layers.Conv2D(filters, **conv), GDN(),
-            keras.layers.Conv2D(filters, **conv), GDN(),
-            keras.layers.Conv2D(filters, **conv), GDN(),
-            keras.layers.Conv2D(latent, **conv)], name="analysis")
-        self.synthesis = keras.Sequential([
-            keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-            keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-            keras.layers.Conv2DTranspose(filters, **conv), GDN(inverse=True),
-            keras.layers.Conv2DTranspose(3, **conv)], name="synthesis")
         self.hyper_analysis = keras.Sequential([
             keras.layers.Conv2D(hyper, 3, padding="same", activation="relu"),
             keras.layers.Conv2D(hyper, **conv, activation="relu"),
