@@ -26,6 +26,7 @@ def leave_one_speaker_out(labels, speakers, fit_predict: Callable, *, groups=Non
         ``fit_predict(held_out, test_index) -> (predictions, seconds)``: train a fresh model on the
         clips of every speaker *not* in ``held_out`` (a list of str), then predict the clips
         ``test_index`` (int array); returns the predicted classes, shape ``(len(test_index),)``,
+        or class scores (e.g. softmax probabilities), shape ``(len(test_index), n_classes)``,
         and the training time in seconds.
     groups : list of list of str, optional
         Speakers held out together in each fold (default: each speaker alone, sorted;
@@ -40,7 +41,9 @@ def leave_one_speaker_out(labels, speakers, fit_predict: Callable, *, groups=Non
     dict
         ``accuracy`` (held-out speaker(s) → accuracy on their clips; a group's key joins its
         speakers with "+"), ``mean`` and ``worst`` (over folds), ``pred`` (the held-out prediction
-        of every clip, int64 ``(n,)``) and ``seconds`` (total training time).
+        of every clip, int64 ``(n,)``), ``scores`` (the held-out class scores of every clip, float32
+        ``(n, n_classes)``, when ``fit_predict`` returns scores; else None) and ``seconds`` (total
+        training time).
 
     Raises
     ------
@@ -55,14 +58,19 @@ def leave_one_speaker_out(labels, speakers, fit_predict: Callable, *, groups=Non
     if len(names) < 2:
         raise ValueError(f"leave-one-speaker-out needs at least two speakers, got {names}")
     groups = [[s] for s in names] if groups is None else [list(g) for g in groups]
-    pred = np.zeros(len(labels), np.int64)
+    pred, scores = np.zeros(len(labels), np.int64), None
     accuracy, seconds = {}, 0.0
     for group in groups:
         key = "+".join(group)
         test = np.where(np.isin(speakers, group))[0]
         if not len(test) or any(s not in names for s in group):
             raise ValueError(f"held-out group {group}: speakers without clips (speakers are {names})")
-        pred[test], sec = fit_predict(group, test)
+        out, sec = fit_predict(group, test)
+        out = np.asarray(out)
+        if out.ndim == 2:  # class scores: keep them, predict the best class
+            scores = np.zeros((len(labels), out.shape[1]), np.float32) if scores is None else scores
+            scores[test], out = out, out.argmax(axis=1)
+        pred[test] = out
         accuracy[key] = float(np.mean(pred[test] == labels[test]))
         seconds += sec
         if verbose:
@@ -70,7 +78,7 @@ def leave_one_speaker_out(labels, speakers, fit_predict: Callable, *, groups=Non
                   f"{sec:.0f} s)", flush=True)
     values = list(accuracy.values())
     return {"accuracy": accuracy, "mean": float(np.mean(values)), "worst": float(np.min(values)), "pred": pred,
-            "seconds": seconds}
+            "scores": scores, "seconds": seconds}
 
 
 def speaker_halves(speakers) -> list[list[str]]:

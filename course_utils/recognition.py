@@ -224,7 +224,8 @@ def evaluate_unseen_speakers(name: str, features: np.ndarray, labels: np.ndarray
     dict
         As :func:`course_utils.evaluation.leave_one_speaker_out`: ``accuracy`` (held-out speaker(s) ->
         accuracy; groups are joined with "+"), ``mean``, ``worst``, ``pred`` (the held-out prediction of
-        every clip, int64 ``(n,)``) and ``seconds`` (total training time).
+        every clip, int64 ``(n,)``), ``scores`` (the held-out softmax probabilities of every clip, float32
+        ``(n, 10)``) and ``seconds`` (total training time).
     """
     labels, speakers = np.asarray(labels), np.asarray(speakers)
     test_features = features[:len(labels)] if test_features is None else test_features
@@ -232,7 +233,7 @@ def evaluate_unseen_speakers(name: str, features: np.ndarray, labels: np.ndarray
     def fit_predict(held_out, test):
         x, y = _training_data(features, labels, source, ~np.isin(speakers[source], held_out), extra)
         model, _, seconds = train_digit_model(name, x, y, **train_kwargs)
-        return model.predict(test_features[test], batch_size=256, verbose=0).argmax(axis=1), seconds
+        return model.predict(test_features[test], batch_size=256, verbose=0), seconds  # softmax probabilities
 
     return evaluation.leave_one_speaker_out(labels, speakers, fit_predict, groups=groups, verbose=verbose,
                                             name=name)
@@ -351,38 +352,87 @@ def plain_recipe(name: str, features: np.ndarray, source: np.ndarray, epochs: in
     return Recipe(name, (), features, source, epochs, False, None, f"{name}, no augmentation")
 
 
-def recipe_from_ablation(name: str, digits, effect: dict, *, epochs: int, copies: int = 1, voices=None,
-                         voice_features: np.ndarray | None = None, seed: int = 0) -> Recipe:
-    """Combine the augmentations that helped in :func:`augmentation_ablation` into one training recipe.
+def recipe_from_ablation(name: str, digits, effect: dict, *, epochs: int, copies: int = 1, seed: int = 0) -> Recipe:
+    """Combine the waveform augmentations that helped in :func:`augmentation_ablation` into one training recipe.
 
     Every augmentation whose run beat ``"none"`` is applied together to each of ``copies`` perturbed
-    copies of every clip (:func:`~course_utils.digit_features.feature_set`); the synthetic voices join the
-    training data if their run beat ``"none"`` too.
+    copies of every clip (:func:`~course_utils.digit_features.feature_set`). The synthetic voices are
+    not decided here: the two-fold ablation trains on half the speakers, and whether more voices help
+    a model that already hears five real ones is measured on all folds by :func:`compare_recipes`
+    (add them with :func:`with_voices`).
 
     Parameters
     ----------
     name : str
-        Architecture.
+        Architecture, a key of :data:`~course_utils.models.digit_classifiers.BUILDERS`.
     digits : course_utils.data.SpokenDigits
     effect : dict
         Run name -> accuracy, from :func:`augmentation_ablation`.
     epochs, copies : int
-    voices : course_utils.data.SpokenDigits, optional
-    voice_features : np.ndarray, float32, shape (len(voices), 80, 40), optional
     seed : int
         Seeds the augmented copies.
 
     Returns
     -------
     Recipe
+        Without extra data; described as e.g. ``"crnn, clean + 1× noise+gain"``.
     """
     kinds = tuple(k for k in AUGMENTATIONS if k in effect and effect[k] > effect["none"])
-    use_voices = voices is not None and effect.get("synthetic_voices", -np.inf) > effect["none"]
     features, source = feature_set(digits.waveforms, digits.sample_rate, kinds=kinds, copies=copies, seed=seed)
-    description = (f"{name}, clean + {copies}× {'+'.join(kinds) or 'repeat'}"
-                   + (f" + {len(np.unique(voices.speakers))} synthetic voices" if use_voices else ""))
-    return Recipe(name, kinds, features, source, epochs, "specaugment" in kinds,
-                  (voice_features, voices.labels) if use_voices else None, description)
+    return Recipe(name, kinds, features, source, epochs, "specaugment" in kinds, None,
+                  f"{name}, clean + {copies}× {'+'.join(kinds) or 'repeat'}")
+
+
+def with_architecture(recipe: Recipe, name: str) -> Recipe:
+    """The same training rows, epochs and extras for another architecture (the features are shared, not copied).
+
+    Parameters
+    ----------
+    recipe : Recipe
+    name : str
+        A key of :data:`~course_utils.models.digit_classifiers.BUILDERS`.
+
+    Returns
+    -------
+    Recipe
+        With ``name`` and a description that starts with it.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a known architecture.
+    """
+    if name not in BUILDERS:
+        raise KeyError(f"unknown model {name!r}; known: {sorted(BUILDERS)}")
+    return recipe._replace(name=name, description=name + recipe.description[len(recipe.name):])
+
+
+def with_voices(recipe: Recipe, voices, voice_features: np.ndarray) -> Recipe:
+    """The recipe with synthetic speakers' clips added to the training data of every fold (never tested on).
+
+    Parameters
+    ----------
+    recipe : Recipe
+    voices : course_utils.data.SpokenDigits
+        Synthetic speakers, e.g. :func:`course_utils.data.fallback.synthetic_spoken_digits` with
+        :func:`course_utils.data.fallback.espeak_digit_voices`; their ``labels`` (int, shape ``(m,)``) are used.
+    voice_features : np.ndarray, float32, shape (m, 80, 40)
+        Their :func:`~course_utils.digit_features.digit_log_mel` features.
+
+    Returns
+    -------
+    Recipe
+        ``extra=(voice_features, voices.labels)``; the description ends in ``" + <k> synthetic voices"``.
+
+    Raises
+    ------
+    ValueError
+        ``voice_features`` and ``voices`` differ in length.
+    """
+    if len(voice_features) != len(voices.labels):
+        raise ValueError(f"voice_features has {len(voice_features)} rows for {len(voices.labels)} synthetic clips")
+    return recipe._replace(extra=(voice_features, np.asarray(voices.labels)),
+                           description=f"{recipe.description} + {len(np.unique(voices.speakers))} synthetic voices")
 
 
 def evaluate_recipe(recipe: Recipe, digits, test_features: np.ndarray, *, groups=None, seed: int = 0,
@@ -451,6 +501,94 @@ def train_recipe(recipe: Recipe, labels: np.ndarray, clips, *, seed: int = 0):
     x, y = _training_data(recipe.features, np.asarray(labels), recipe.source, np.isin(recipe.source, clips),
                           recipe.extra)
     return train_digit_model(recipe.name, x, y, epochs=recipe.epochs, spec_augment=recipe.spec_augment, seed=seed)
+
+
+def compare_recipes(recipes, digits, test_features: np.ndarray, *, ensemble: bool = True, seed: int = 0,
+                    verbose: bool = True) -> dict:
+    """Leave-one-speaker-out accuracy of several recipes, and of an ensemble of the best two architectures.
+
+    Each recipe is measured by :func:`evaluate_recipe` on the same folds (each speaker held out once).
+    The ensemble averages the held-out softmax probabilities of the best recipe of each of the two
+    best architectures (Dietterich 2000, "Ensemble methods in machine learning"): it costs no more
+    training here, but twice the inference and memory when deployed
+    (:func:`course_utils.models.digit_classifiers.build_ensemble`).
+
+    Parameters
+    ----------
+    recipes : sequence of Recipe
+        With distinct descriptions.
+    digits : course_utils.data.SpokenDigits
+        The real clips (labels and speakers, shape ``(n,)``).
+    test_features : np.ndarray, float32, shape (n, 80, 40)
+        Clean features of every clip.
+    ensemble : bool
+        Add the ensemble (needs recipes of at least two architectures).
+    seed : int
+    verbose : bool
+        Print one line per recipe.
+
+    Returns
+    -------
+    dict
+        Description -> the :func:`evaluate_recipe` result (``accuracy`` per speaker, ``mean``, ``worst``,
+        ``pred``, ``scores``, ``seconds``) plus ``members``: the recipes it was trained by (one, or the
+        ensemble's two). The ensemble's ``seconds`` is its members' training time.
+
+    Raises
+    ------
+    ValueError
+        Two recipes share a description.
+    """
+    recipes = list(recipes)
+    if len({r.description for r in recipes}) != len(recipes):
+        raise ValueError(f"recipes need distinct descriptions, got {[r.description for r in recipes]}")
+    out = {}
+    for recipe in recipes:
+        out[recipe.description] = dict(evaluate_recipe(recipe, digits, test_features, seed=seed, verbose=False),
+                                       members=[recipe])
+        if verbose:
+            r = out[recipe.description]
+            print(f"{recipe.description}: LOSO mean {r['mean']:.3f}, worst {r['worst']:.3f} "
+                  f"(trained in {r['seconds']:.0f} s)", flush=True)
+    best = {}
+    for description, r in sorted(out.items(), key=lambda item: -item[1]["mean"]):
+        best.setdefault(r["members"][0].name, r)
+    if ensemble and len(best) >= 2:
+        first, second = list(best.values())[:2]
+        scores = (first["scores"] + second["scores"]) / 2
+        labels, speakers = np.asarray(digits.labels), np.asarray(digits.speakers)
+        pred = scores.argmax(axis=1)
+        accuracy = {s: float(np.mean(pred[speakers == s] == labels[speakers == s])) for s in first["accuracy"]}
+        members = first["members"] + second["members"]
+        out["ensemble: " + " & ".join(m.description for m in members)] = {
+            "accuracy": accuracy, "mean": float(np.mean(list(accuracy.values()))),
+            "worst": float(min(accuracy.values())), "pred": pred, "scores": scores,
+            "seconds": first["seconds"] + second["seconds"], "members": members}
+    return out
+
+
+def recipe_table(results: dict) -> str:
+    """A Markdown table of :func:`compare_recipes`: accuracy per held-out speaker, mean, worst fold, training time.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`compare_recipes` (or any description -> :func:`evaluate_recipe` result).
+
+    Returns
+    -------
+    str
+        One row per recipe, best mean in bold.
+    """
+    speakers = list(next(iter(results.values()))["accuracy"])
+    best = max(results, key=lambda k: results[k]["mean"])
+    lines = ["| recipe | " + " | ".join(speakers) + " | mean | worst | training, all folds |",
+             "|---" * (len(speakers) + 4) + "|"]
+    for description, r in results.items():
+        mean = f"**{r['mean']:.3f}**" if description == best else f"{r['mean']:.3f}"
+        lines.append(f"| {description} | " + " | ".join(f"{r['accuracy'][s]:.3f}" for s in speakers)
+                     + f" | {mean} | {r['worst']:.3f} | {r['seconds']:.0f} s |")
+    return "\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- public functions on raw audio

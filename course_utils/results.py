@@ -26,8 +26,11 @@ TARGETS = {
     "photo_domains.test_accuracy": (">=", 0.95),
     "fsdd_lstm.random_split_accuracy": (">=", 0.97),
     "fsdd_lstm.loso_mean_accuracy": (">=", 0.90),
-    "digits.best_loso_accuracy": (">=", 0.95),
-    "ctc.wer": ("<=", 0.10),
+    # Issue 19, six FSDD speakers: the best isolated-digit recipe's mean and worst held-out speaker; CTC digit
+    # strings, mean WER over the held-out speakers, and below PocketSphinx's on the same strings.
+    "digits.best_loso_accuracy": (">=", 0.90),
+    "digits.best_loso_worst_accuracy": (">=", 0.80),
+    "ctc.wer": [("<=", 0.15), ("<=", (1.0, "ctc.pocketsphinx_wer"))],
     # The learned image codec against JPEG and WebP over the overlapping range on Kodak (issue 20: the 2018
     # scale hyperprior's targets; the factorised prior is measured against them too).
     "image_codec.bd_rate_vs_jpeg": ("<=", -35.0),

@@ -26,6 +26,21 @@ def test_each_speaker_is_held_out_once_and_never_trained_on():
     assert result["mean"] == pytest.approx(1 / 9) and result["worst"] == 0.0
     assert result["seconds"] == pytest.approx(4.5) and result["pred"].dtype == np.int64
     assert result["pred"][[0, 3, 6]].tolist() == [1, 1, 1]
+    assert result["scores"] is None  # fit_predict returned classes, not scores
+
+
+def test_class_scores_are_kept_and_their_best_class_predicted():
+    labels, speakers = np.array([0, 1, 2, 1]), np.array(["a", "a", "b", "b"])
+
+    def fit_predict(held_out, test_index):  # scores: one-hot of (label + 1) mod 3 for a, the label for b
+        shift = 1 if held_out == ["a"] else 0
+        return np.eye(3, dtype=np.float32)[(labels[test_index] + shift) % 3] * 0.9, 0.0
+
+    result = evaluation.leave_one_speaker_out(labels, speakers, fit_predict, verbose=False)
+    assert result["scores"].shape == (4, 3) and result["scores"].dtype == np.float32
+    assert result["pred"].tolist() == [1, 2, 2, 1]
+    assert result["accuracy"] == pytest.approx({"a": 0.0, "b": 1.0})
+    np.testing.assert_allclose(result["scores"].sum(axis=1), 0.9)
 
 
 def test_groups_and_halves():

@@ -161,24 +161,69 @@ def test_recipe_combines_what_helped_and_trains_on_the_training_clips_only():
     X_voices = np.stack([df.digit_log_mel(w, 8000) for w in voices.waveforms])
     effect = {"none": 0.5, "noise": 0.6, "gain": 0.5, "shift": 0.4, "speed": 0.55, "pitch": 0.3,
               "specaugment": 0.7, "synthetic_voices": 0.8}
-    recipe = rec.recipe_from_ablation("cnn", digits, effect, epochs=1, copies=1, voices=voices,
-                                      voice_features=X_voices, seed=1)
+    recipe = rec.recipe_from_ablation("cnn", digits, effect, epochs=1, copies=1, seed=1)
     assert recipe.kinds == ("noise", "speed", "specaugment") and recipe.spec_augment  # better than none only
     assert recipe.features.shape == (2 * len(X), df.N_FRAMES, df.N_MELS) and recipe.source.tolist() == (
         list(range(len(X))) * 2)
-    assert recipe.extra[0] is X_voices and recipe.description == (
+    assert recipe.extra is None and recipe.description == "cnn, clean + 1× noise+speed+specaugment"
+    voiced = rec.with_voices(recipe, voices, X_voices)
+    assert voiced.extra[0] is X_voices and voiced.description == (
         "cnn, clean + 1× noise+speed+specaugment + 2 synthetic voices")
-    worse = rec.recipe_from_ablation("cnn", digits, dict(effect, synthetic_voices=0.1), epochs=1, voices=voices,
-                                     voice_features=X_voices)
-    assert worse.extra is None and "synthetic" not in worse.description
+    assert recipe.extra is None  # the original is unchanged
+    other = rec.with_architecture(voiced, "crnn")
+    assert other.name == "crnn" and other.features is voiced.features and other.description.startswith("crnn, clean")
+    with pytest.raises(KeyError, match="unknown model"):
+        rec.with_architecture(recipe, "lstm")
+    with pytest.raises(ValueError, match="rows"):
+        rec.with_voices(recipe, voices, X_voices[:3])
     plain = rec.plain_recipe("cnn", X, source, 3)
     assert plain.kinds == () and not plain.spec_augment and plain.extra is None and plain.epochs == 3
     r = rec.evaluate_recipe(plain, digits, X, seed=0, verbose=False)
     assert sorted(r["accuracy"]) == ["a", "b"] and r["pred"].shape == (20,)
+    assert r["scores"].shape == (20, 10) and np.array_equal(r["scores"].argmax(axis=1), r["pred"])
     train_clips = np.arange(0, 20, 2)
-    model, history, seconds = rec.train_recipe(recipe, digits.labels, train_clips, seed=0)
+    model, history, seconds = rec.train_recipe(voiced, digits.labels, train_clips, seed=0)
     assert model.output_shape == (None, 10) and seconds > 0
     assert len(history["loss"]) == recipe.epochs
+
+
+def test_compare_recipes_adds_an_ensemble_of_the_two_best_architectures():
+    digits = _digits()
+    X, source = df.feature_set(digits.waveforms, 8000, copies=0)
+    recipes = [rec.plain_recipe(name, X, source, 1) for name in ("cnn", "crnn")]
+    results = rec.compare_recipes(recipes, digits, X, seed=0, verbose=False)
+    assert list(results)[:2] == ["cnn, no augmentation", "crnn, no augmentation"]
+    name, ensemble = list(results.items())[2]
+    assert name.startswith("ensemble: ") and [m.name for m in ensemble["members"]] == (
+        [r["members"][0].name for r in sorted(list(results.values())[:2], key=lambda r: -r["mean"])])
+    np.testing.assert_allclose(ensemble["scores"],
+                               (results["cnn, no augmentation"]["scores"] + results["crnn, no augmentation"]["scores"]) / 2)
+    assert ensemble["mean"] == pytest.approx(np.mean(ensemble["pred"] == digits.labels))  # two speakers, ten clips each
+    assert ensemble["seconds"] == pytest.approx(sum(r["seconds"] for r in list(results.values())[:2]))
+    table = rec.recipe_table(results)
+    assert table.count("\n") == 2 + len(results) - 1 and "| a | b | mean | worst |" in table
+    with pytest.raises(ValueError, match="distinct"):
+        rec.compare_recipes(recipes[:1] * 2, digits, X, verbose=False)
+    only_one = rec.compare_recipes(recipes[:1], digits, X, seed=0, verbose=False)
+    assert list(only_one) == ["cnn, no augmentation"]  # one architecture: no ensemble
+
+
+def test_ensemble_averages_its_members_and_saves(tmp_path, monkeypatch):
+    from course_utils.models import digit_classifiers as dc
+
+    members = [dc.build_cnn(), dc.build_crnn()]
+    ensemble = dc.build_ensemble(members)
+    x = np.random.default_rng(0).normal(size=(3, df.N_FRAMES, df.N_MELS)).astype(np.float32)
+    expected = (members[0].predict(x, verbose=0) + members[1].predict(x, verbose=0)) / 2
+    np.testing.assert_allclose(ensemble.predict(x, verbose=0), expected, atol=1e-6)
+    monkeypatch.setenv("COURSE_BUILD_DIR", str(tmp_path))
+    saving.save_model(ensemble, "ensemble_test")
+    loaded = saving.load_model("ensemble_test", "this test", compile=False)[0]
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="at least two"):
+        dc.build_ensemble(members[:1])
+    with pytest.raises(ValueError, match="distinct names"):
+        dc.build_ensemble([members[0], members[0]])
 
 
 def test_recognize_rejects_a_clip_the_model_is_unsure_of():

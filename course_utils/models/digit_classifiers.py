@@ -241,5 +241,43 @@ def build_transformer(n_frames: int = N_FRAMES, n_mels: int = N_MELS, n_classes:
     return keras.Model(inputs, outputs, name="transformer")
 
 
+def build_ensemble(models, name: str = "ensemble") -> keras.Model:
+    """One model that averages the class probabilities of trained models (Dietterich 2000).
+
+    T. G. Dietterich (2000), "Ensemble methods in machine learning": models that make different
+    mistakes, averaged, make fewer. The members keep their weights (no training here).
+
+    Parameters
+    ----------
+    models : sequence of keras.Model
+        Trained classifiers with the same input shape ``(batch, n_frames, n_mels)`` and softmax
+        outputs ``(batch, n_classes)``, with distinct names (e.g. ``"transformer"`` and ``"crnn"``).
+    name : str
+
+    Returns
+    -------
+    keras.Model
+        Input ``(batch, n_frames, n_mels)`` float32; output the members' mean probabilities
+        ``(batch, n_classes)``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two models, different input shapes, or two models with the same name.
+    """
+    models = list(models)
+    if len(models) < 2:
+        raise ValueError(f"an ensemble needs at least two models, got {len(models)}")
+    shapes = {tuple(m.input_shape[1:]) for m in models}
+    if len(shapes) != 1:
+        raise ValueError(f"the models' input shapes differ: {sorted(shapes)}")
+    names = [m.name for m in models]
+    if len(set(names)) != len(names):
+        raise ValueError(f"the models need distinct names, got {names}")
+    inputs = keras.Input(shapes.pop(), name="log_mel")
+    outputs = layers.Average(name="probabilities")([m(inputs) for m in models])
+    return keras.Model(inputs, outputs, name=name)
+
+
 #: Model name -> builder.
 BUILDERS = {"cnn": build_cnn, "crnn": build_crnn, "transformer": build_transformer}
