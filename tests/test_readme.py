@@ -36,11 +36,12 @@ def test_render_fills_the_markers():
     text = "<!-- generated:course-map -->\nold\n<!-- /generated:course-map -->\n" \
            "<!-- generated:results -->\n<!-- /generated:results -->\n" \
            "<!-- generated:test-command -->\n<!-- /generated:test-command -->\n"
-    fake = {"01_processing": {"metrics": {"photo_domains.test_accuracy": 0.5}, "wall_seconds": {"notebook_total": 60},
-                              "peak_rss_mb": 100, "mode": "full", "versions": {}, "command": "x"}}
+    fake = {"01_processing": {"metrics": {"photo_domains.horse_zebra_accuracy": 0.5},
+                              "wall_seconds": {"notebook_total": 60}, "peak_rss_mb": 100, "mode": "full",
+                              "versions": {}, "command": "x"}}
     out = readme.render(text, fake)
-    assert "photo test accuracy 0.500" in out and "old" not in out
-    assert "| `photo_domains.test_accuracy` | 0.5 | ≥ 0.95 — **not met** |" in out
+    assert "horse vs zebra 0.500" in out and "old" not in out
+    assert "| `photo_domains.horse_zebra_accuracy` | 0.5 | ≥ 0.95 — **not met** |" in out
 
 
 def test_targets_relative_to_another_measurement():
