@@ -6,7 +6,9 @@ input, a 0.8 s window of normalised log-mel frames, and the augmentations are
 :mod:`course_utils.models.ctc`. This module trains a model (:func:`train_digit_model`, Adam with warm-up
 and cosine decay), measures it on speakers it never heard (:func:`evaluate_unseen_speakers`, the
 generic protocol of :func:`course_utils.evaluation.leave_one_speaker_out`), compares augmentations
-(:func:`augmentation_ablation`) and combines the helpful ones into a training :class:`Recipe`. Public
+(:func:`augmentation_ablation`), combines the helpful ones into a training :class:`Recipe`, and measures
+recipes, with and without synthetic voices, and an ensemble of two architectures on every fold
+(:func:`compare_recipes`, :func:`recipe_table`). Public
 functions on raw audio: :func:`recognize` (one digit, with the model notebook 04 saved) and
 :func:`pocketsphinx_digits`, the classical HMM baseline.
 
@@ -15,6 +17,7 @@ References
 * Warm-up and cosine decay: Goyal et al. 2017, "Accurate, large minibatch SGD"; Loshchilov & Hutter
   2017, "SGDR: stochastic gradient descent with warm restarts".
 * Speed perturbation: Ko et al. 2015; SpecAugment: Park et al. 2019.
+* Ensembles: T. G. Dietterich 2000, "Ensemble methods in machine learning".
 * PocketSphinx: Huggins-Daines et al. 2006, "PocketSphinx: a free, real-time continuous speech
   recognition system for hand-held devices".
 """

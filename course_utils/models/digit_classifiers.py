@@ -14,7 +14,9 @@ patterns, pooled, then flattened so that *where* a pattern occurs still counts. 
 convolutions for local patterns, collapses the frequency axis into one vector per time step and lets a
 bidirectional GRU read the word in time order. The **Transformer** embeds pairs of frames as tokens, adds
 a sinusoidal position code, and lets every token attend to every other. Each can put a
-:class:`SpecAugment` layer in front, which masks random bands and frames during training only. Training,
+:class:`SpecAugment` layer in front, which masks random bands and frames during training only.
+:func:`build_ensemble` averages the probabilities of trained models (T. G. Dietterich (2000), "Ensemble
+Methods in Machine Learning"): notebook 04's best model on unseen speakers is such a pair. Training,
 evaluation on unseen speakers and the public :func:`course_utils.recognition.recognize` are in
 :mod:`course_utils.recognition`.
 """
