@@ -8,7 +8,7 @@ of :mod:`course_utils.models.ctc` (Graves et al. 2006) on their log-mel frames
 ``course_utils.metrics.error_rates(..., characters_as_words=True)``.
 :func:`leave_one_speaker_out_ctc` measures all of it on every speaker in turn, next to PocketSphinx with
 a digit grammar (:func:`pocketsphinx_strings`, its silence setting chosen by :func:`choose_silprob` on the
-training speakers); :func:`ctc_table` shows the result.
+training speakers' strings, :func:`silprob_hypotheses`); :func:`ctc_table` shows the result.
 """
 from __future__ import annotations
 
@@ -272,19 +272,43 @@ def pocketsphinx_strings(waveforms, silprob: float | None = None) -> list[str]:
     return [pocketsphinx_digits(y, SAMPLE_RATE, sequence=True, silprob=silprob) for y in waveforms]
 
 
-def choose_silprob(waveforms, texts, candidates=SILPROBS) -> tuple[float, dict]:
-    """The silence weight among ``candidates`` with which PocketSphinx has the lowest WER on these strings.
-
-    Pass strings of the *training* speakers only: the choice is part of training.
+def silprob_hypotheses(waveforms, candidates=SILPROBS) -> dict:
+    """PocketSphinx's digit strings for ``waveforms`` at each candidate silence weight.
 
     Parameters
     ----------
     waveforms : sequence of np.ndarray, float
         At :data:`SAMPLE_RATE`.
-    texts : sequence of str
-        The digits said in each.
     candidates : sequence of float
         Values of PocketSphinx's ``-silprob``, each > 0.
+
+    Returns
+    -------
+    dict
+        Candidate → list of str (:func:`pocketsphinx_strings`), one per waveform.
+
+    Raises
+    ------
+    ValueError
+        No candidate, or one ≤ 0.
+    """
+    if not len(candidates):
+        raise ValueError("need at least one silprob candidate")
+    return {c: pocketsphinx_strings(waveforms, c) for c in candidates}
+
+
+def choose_silprob(texts, hypotheses) -> tuple[float, dict]:
+    """The silence weight with which PocketSphinx had the lowest WER on these strings.
+
+    Pass strings of the *training* speakers only: the choice is part of training.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The digits said in each string.
+    hypotheses : dict
+        Candidate silence weight → what PocketSphinx heard in each string with it
+        (:func:`silprob_hypotheses`).
 
     Returns
     -------
@@ -292,11 +316,15 @@ def choose_silprob(waveforms, texts, candidates=SILPROBS) -> tuple[float, dict]:
         The candidate with the lowest WER (the first of equals).
     wer : dict
         Candidate → WER on these strings.
+
+    Raises
+    ------
+    ValueError
+        No candidate.
     """
-    if not len(candidates):
+    if not hypotheses:
         raise ValueError("need at least one silprob candidate")
-    wer = {c: error_rates(texts, pocketsphinx_strings(waveforms, c), characters_as_words=True).wer
-           for c in candidates}
+    wer = {c: error_rates(texts, h, characters_as_words=True).wer for c, h in hypotheses.items()}
     return min(wer, key=wer.get), wer
 
 
@@ -343,27 +371,33 @@ class CtcFold(NamedTuple):
 
 
 def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, epochs: int, extra=None,
-                              silprobs=SILPROBS, beam_width: int = 16, seed: int = 0, verbose: bool = True) -> dict:
+                              n_extra: int | None = None, silprobs=SILPROBS, beam_width: int = 16, seed: int = 0,
+                              verbose: bool = True) -> dict:
     """CTC digit strings on every speaker in turn: train without them, test on their strings, next to PocketSphinx.
 
     For each speaker found in ``digits`` (sorted): ``n_train`` training strings from the other speakers'
-    clips (plus ``n_train`` from ``extra``, the same in every fold), ``n_test`` test strings from the
+    clips (plus ``n_extra`` from ``extra``, the same in every fold), ``n_test`` test strings from the
     held-out speaker's clips (:func:`make_digit_strings`); :func:`train_ctc`; greedy and beam-search
     decoding (:func:`transcribe_batch`); PocketSphinx with a digit-string grammar on the same test strings,
-    its silence weight chosen by :func:`choose_silprob` on ``n_tune`` strings of the training speakers.
+    its silence weight chosen by :func:`choose_silprob` on the training speakers' tuning strings: ``n_tune``
+    strings per speaker, decoded once at every weight (:func:`silprob_hypotheses`), each fold pooling
+    those of its training speakers.
     Every score is :func:`course_utils.metrics.error_rates` (jiwer), each digit a word.
 
     Parameters
     ----------
     digits : course_utils.data.SpokenDigits
         Real recordings at :data:`SAMPLE_RATE`, at least two speakers.
-    n_train, n_test, n_tune : int
-        Strings per fold: training (real speakers), test (held-out speaker), PocketSphinx tuning
-        (training speakers).
+    n_train, n_test : int
+        Strings per fold: training (real speakers), test (held-out speaker).
+    n_tune : int
+        PocketSphinx tuning strings per speaker (a fold tunes on its training speakers' strings).
     epochs : int
         CTC training epochs per fold.
     extra : course_utils.data.SpokenDigits, optional
         Clips that only ever train (e.g. synthetic voices).
+    n_extra : int, optional
+        Training strings from ``extra`` (default ``n_train``).
     silprobs : sequence of float
         The candidates of :func:`choose_silprob`.
     beam_width : int
@@ -382,7 +416,7 @@ def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, ep
     Raises
     ------
     ValueError
-        Fewer than two speakers, or fewer than one string of a kind.
+        Fewer than two speakers, or fewer than one string of a kind (``n_extra`` counts when ``extra`` is given).
     """
     speakers = sorted({str(s) for s in digits.speakers})
     if len(speakers) < 2:
@@ -390,8 +424,16 @@ def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, ep
     if min(n_train, n_test, n_tune) < 1:
         raise ValueError(f"need at least one string of each kind, got n_train={n_train}, n_test={n_test}, "
                          f"n_tune={n_tune}")
-    extra_w, extra_t = make_digit_strings(extra, n_train, seed=seed + 2)[:2] if extra is not None else ([], [])
+    n_extra = n_train if n_extra is None else n_extra
+    if extra is not None and n_extra < 1:
+        raise ValueError(f"need at least one string from extra, got n_extra={n_extra}")
+    extra_w, extra_t = make_digit_strings(extra, n_extra, seed=seed + 2)[:2] if extra is not None else ([], [])
     extra_f = [string_log_mel(w, SAMPLE_RATE) for w in extra_w]
+    tuning = {}  # speaker -> (texts, silprob -> PocketSphinx's hypotheses), decoded once for every fold
+    for speaker in speakers:
+        tune_w, tune_t, _ = make_digit_strings(digits.subset(digits.speakers.astype(str) == speaker), n_tune,
+                                               seed=seed + 3)
+        tuning[speaker] = tune_t, silprob_hypotheses(tune_w, silprobs)
     folds = {}
     for speaker in speakers:
         held_out = digits.speakers.astype(str) == speaker
@@ -402,8 +444,9 @@ def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, ep
         test_f = [string_log_mel(w, SAMPLE_RATE) for w in test_w]
         model, losses, seconds = train_ctc(train_f, train_t + extra_t, epochs=epochs, seed=seed, verbose=0)
 
-        tune_w, tune_t, _ = make_digit_strings(train_clips, n_tune, seed=seed + 3)
-        silprob, _ = choose_silprob(tune_w, tune_t, silprobs)
+        others = [s for s in speakers if s != speaker]
+        silprob, _ = choose_silprob([t for s in others for t in tuning[s][0]],
+                                    {c: [h for s in others for h in tuning[s][1][c]] for c in silprobs})
         hyps = {"greedy": transcribe_batch(model, test_f, "greedy"),
                 "beam_search": transcribe_batch(model, test_f, "beam_search", beam_width),
                 "pocketsphinx": pocketsphinx_strings(test_w, silprob)}

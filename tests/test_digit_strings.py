@@ -128,15 +128,32 @@ def test_every_speaker_is_held_out_once_and_never_trains(monkeypatch):
     result = ds.leave_one_speaker_out_ctc(_three_speaker_digits(), n_train=5, n_test=3, n_tune=2, epochs=1,
                                           silprobs=(0.005, 0.3), verbose=False)
     assert list(result["folds"]) == ["a", "b", "c"] and len(trained) == 3
+    # PocketSphinx's tuning strings first, n_tune by each speaker alone, made once for every fold
+    assert [(who, n) for who, n, _ in made[:3]] == [({"a"}, 2), ({"b"}, 2), ({"c"}, 2)]
     for fold, (speaker, f) in enumerate(result["folds"].items()):
         others = {"a", "b", "c"} - {speaker}
-        train_set, test_set, tune_set = made[3 * fold: 3 * fold + 3]  # training, test, tuning strings
+        train_set, test_set = made[3 + 2 * fold: 5 + 2 * fold]  # training, test strings
         assert (train_set[0], train_set[1]) == (others, 5) and trained[fold] == train_set[2]
         assert (test_set[0], test_set[1]) == ({speaker}, 3) and f.test_texts == test_set[2]
-        assert (tune_set[0], tune_set[1]) == (others, 2)
         assert f.silprob == 0.3 and f.scores["pocketsphinx"].wer == 0.0
+    assert len(made) == 3 + 2 * 3
     assert result["mean"]["pocketsphinx"].wer == 0.0 and result["seconds"] == 1.5
     assert set(result["mean"]) == set(result["worst"]) == {"greedy", "beam_search", "pocketsphinx"}
+
+
+def test_extra_strings_train_every_fold_in_their_own_number(monkeypatch):
+    made, trained = _stub_folds(monkeypatch, {"a": 0.3, "b": 0.3, "voice": 0.3})
+    ds.leave_one_speaker_out_ctc(_three_speaker_digits(("a", "b")), n_train=5, n_test=3, n_tune=2, epochs=1,
+                                 extra=_three_speaker_digits(("voice",)), n_extra=4, silprobs=(0.3,),
+                                 verbose=False)
+    assert made[0][:2] == ({"voice"}, 4)  # made once, before the folds
+    assert [len(t) for t in trained] == [5 + 4, 5 + 4] and trained[0][5:] == trained[1][5:] == made[0][2]
+
+
+def test_choose_silprob_takes_the_lowest_wer_first_of_equals():
+    texts = ["12", "345"]
+    best, wer = ds.choose_silprob(texts, {0.005: ["12", "3445"], 1.0: ["12", "345"], 3.0: ["12", "345"]})
+    assert best == 1.0 and wer == {0.005: pytest.approx(1 / 5), 1.0: 0.0, 3.0: 0.0}
 
 
 def test_pocketsphinx_silence_setting_is_chosen_on_the_training_speakers_only(monkeypatch):
@@ -166,6 +183,10 @@ def test_leave_one_speaker_out_ctc_end_to_end_on_tones():
     with pytest.raises(ValueError, match="at least one string"):
         ds.leave_one_speaker_out_ctc(digits, 4, 0, 1, 1)
     with pytest.raises(ValueError, match="candidate"):
-        ds.choose_silprob(f.test_waveforms, f.test_texts, ())
+        ds.choose_silprob(f.test_texts, {})
+    with pytest.raises(ValueError, match="candidate"):
+        ds.silprob_hypotheses(f.test_waveforms, ())
+    with pytest.raises(ValueError, match="from extra"):
+        ds.leave_one_speaker_out_ctc(digits, 4, 2, 1, 1, extra=extra, n_extra=0)
     with pytest.raises(ValueError, match="positive"):
         ds.pocketsphinx_strings(f.test_waveforms, silprob=0.0)
