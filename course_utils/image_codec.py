@@ -39,7 +39,7 @@ from .models import factorized_prior, hyperprior
 #: Rate–distortion trade-offs of the shipped factorised-prior models (λ in ``R + λ·255²·MSE``), low to high rate.
 LAMBDAS = (0.0009, 0.0018, 0.0035, 0.0067)
 #: The same for the scale-hyperprior models: five values, meant to span about 0.1–1 bpp on Kodak.
-HYPERPRIOR_LAMBDAS = (0.0009, 0.0022, 0.0055, 0.0135, 0.033)
+HYPERPRIOR_LAMBDAS = (0.0004, 0.0022, 0.0055, 0.0135, 0.033)
 STRIDE = 16       # total downsampling of g_a: the image is padded to a multiple of it
 SUPPORT = 48      # integer latents coded with a factorised prior are clipped to [−SUPPORT, SUPPORT]
 Y_SUPPORT = 1024  # the hyperprior's y is clipped to [−Y_SUPPORT, Y_SUPPORT] (wide: the range costs nothing)
