@@ -29,6 +29,7 @@ import numpy as np
 from . import metrics, saving, training
 from .images import check_rgb, from_tanh_range, to_tanh_range
 from .models.cyclegan import LinearDecay, build_cyclegan, build_generator
+from .processing import restricted_prediction
 
 #: The two directions of a pair, named after its domains; "a2b" maps domain A (first) to B.
 DIRECTIONS = ("a2b", "b2a")
@@ -443,12 +444,9 @@ def _judge_probabilities(classifier, images: np.ndarray) -> np.ndarray:
 
 
 def _rate(probs: np.ndarray, target: int, among=None) -> float:
-    """Share of rows of ``probs`` whose argmax (over the classes ``among``, default all) is ``target``."""
-    if among is not None:
-        keep = np.full(probs.shape[1], -np.inf)
-        keep[list(among)] = 0.0
-        probs = probs + keep
-    return float(np.mean(np.argmax(probs, axis=1) == target))
+    """Share of rows of ``probs`` whose most probable class (among ``among``, default all) is ``target``."""
+    pred = np.argmax(probs, axis=1) if among is None else restricted_prediction(probs, among)
+    return float(np.mean(pred == target))
 
 
 def target_domain_rate(classifier, images: np.ndarray, target: int, among=None) -> float:
