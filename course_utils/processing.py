@@ -54,6 +54,8 @@ def train_image_classifier(images: np.ndarray, labels: np.ndarray, n_classes: in
     learning_rate : float
         Peak learning rate of the cosine schedule.
     seed : int
+        Seeds the initial weights, dropout and the augmentation and shuffling of the batches
+        (``keras.utils.set_random_seed``): the same seed gives the same model whatever ran before.
     verbose : int
         Keras ``fit`` verbosity.
 
@@ -65,6 +67,7 @@ def train_image_classifier(images: np.ndarray, labels: np.ndarray, n_classes: in
     seconds : float
         Training wall time.
     """
+    keras.utils.set_random_seed(seed)
     pixels = np.asarray(images, np.float32)
     model = build_image_cnn(images.shape[1], n_classes, mean=pixels.mean(axis=(0, 1, 2)),
                             variance=pixels.var(axis=(0, 1, 2)))

@@ -151,6 +151,22 @@ def test_a_deterministic_seed_gives_identical_weights_twice():
     config.set_seed(0, deterministic=False)
 
 
+def test_the_photo_classifier_depends_on_its_seed_not_on_what_ran_before():
+    import keras
+
+    from course_utils import processing
+
+    config.set_seed(7, deterministic=True)
+    images = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(16) % 2
+    first = processing.train_image_classifier(images, labels, 2, epochs=1, batch_size=8, seed=3, verbose=0)[0]
+    keras.random.normal((10,)), np.random.rand(), keras.layers.Dense(4).build((None, 3))  # other random draws
+    second = processing.train_image_classifier(images, labels, 2, epochs=1, batch_size=8, seed=3, verbose=0)[0]
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    config.set_seed(0, deterministic=False)
+
+
 def test_determinism_follows_the_mode(monkeypatch):
     # TensorFlow exports enable/disable_op_determinism but not the query; it lives beside them.
     from tensorflow.python.framework.config import is_op_determinism_enabled
