@@ -8,8 +8,9 @@ Desai et al. (2010) / Chen et al. (2014):
 2. DTW pairs each source frame with target frames (:func:`align_pair`).
 3. A DNN maps source mel-cepstra (with Δ, ΔΔ and ±2 frames of context) to the target's
    (with Δ, ΔΔ) — :func:`course_utils.models.voice_conversion.build_vc_dnn`,
-   :func:`train_voice_converter` — and a postfilter sharpens the over-smoothed result
-   (:func:`postfilter_mcep`).
+   :func:`train_voice_converter`; maximum-likelihood parameter generation turns its predicted statics and
+   deltas into one smooth trajectory (:class:`VoiceConverter`, as the GMM below does), and a postfilter
+   sharpens the over-smoothed result (:func:`postfilter_mcep`).
 4. F0 is converted by matching the mean and variance of log F0 (:func:`convert_f0`);
    the source's aperiodicity and energy (c0) are kept.
 5. WORLD synthesis (:func:`course_utils.audio.world_synthesize`).
@@ -17,7 +18,7 @@ Desai et al. (2010) / Chen et al. (2014):
 The classical baseline is Toda et al.'s own converter: a joint-density GMM on the same aligned pairs
 (static + Δ, no context), converted by maximum-likelihood parameter generation —
 :class:`course_utils.models.gmm_converter.JointDensityGMM`, :func:`train_gmm_converter`. Both converters share
-steps 1, 2, 4 and 5 and the postfilter (:class:`SpectralConverter`), so they differ only in the mapping.
+steps 1, 2, 4 and 5, MLPG and the postfilter (:class:`SpectralConverter`), so they differ only in the mapping.
 
 :func:`evaluate_converter` scores any converter on held-out sentences: MCD and F0 RMSE
 (:func:`conversion_scores`, from :mod:`course_utils.metrics`), PocketSphinx CER of the synthesised speech, and the
@@ -301,6 +302,13 @@ class VoiceConverter(SpectralConverter):
     f0_source, f0_target : LogF0Stats
     postfilter : float
         β of :func:`postfilter_mcep` applied to the mapped mel-cepstrum (0 = none).
+    precision : np.ndarray, float64, shape (2 · MCEP_ORDER,), optional
+        1 / variance of the DNN's error on [c1…c24; Δ] over its training pairs: how far to trust each
+        predicted static and delta in MLPG. None: no MLPG.
+    mlpg : bool
+        True (and ``precision`` set): the static trajectory that best fits the predicted statics *and* deltas
+        (:func:`course_utils.models.gmm_converter.mlpg`, as the JD-GMM converts); False: the predicted statics
+        frame by frame.
     """
 
     model: object
@@ -311,12 +319,23 @@ class VoiceConverter(SpectralConverter):
     f0_source: LogF0Stats
     f0_target: LogF0Stats
     postfilter: float = 0.2
+    precision: np.ndarray | None = None
+    mlpg: bool = True
+
+    def predict(self, statics: np.ndarray) -> np.ndarray:
+        """The DNN on c1…c24 with Δ, ΔΔ and context: predicted target [c1…c24; Δ; ΔΔ], (n_frames, 72)."""
+        x = (stack_context(with_deltas(statics)) - self.x_mean) / self.x_std
+        return np.asarray(self.model(x.astype(np.float32), training=False)) * self.y_std + self.y_mean
 
     def map_statics(self, statics: np.ndarray) -> np.ndarray:
-        """The DNN on c1…c24 with Δ, ΔΔ and context; returns the static part of its output, (n_frames, 24)."""
-        x = (stack_context(with_deltas(statics)) - self.x_mean) / self.x_std
-        y = np.asarray(self.model(x.astype(np.float32), training=False)) * self.y_std + self.y_mean
-        return y[:, :MCEP_ORDER]
+        """The DNN's prediction (:meth:`predict`) smoothed by MLPG, or its statics; returns (n_frames, 24)."""
+        from .models.gmm_converter import mlpg
+
+        y = self.predict(statics)
+        if not self.mlpg or self.precision is None:
+            return y[:, :MCEP_ORDER]
+        n = 2 * MCEP_ORDER
+        return mlpg(y[:, :n], np.broadcast_to(np.diag(self.precision), (len(y), n, n)))
 
 
 def train_voice_converter(sources, targets, epochs: int = 15, batch_size: int = 256, units: int = 256,
@@ -336,6 +355,8 @@ def train_voice_converter(sources, targets, epochs: int = 15, batch_size: int = 
     Returns
     -------
     converter : VoiceConverter
+        With MLPG's ``precision``: 1 / variance of the trained DNN's error on each [static; Δ] target over
+        all training pairs (as the JD-GMM's per-component covariances, Toda et al. 2007).
     history : keras.callbacks.History
         With a validation loss on 10 % of the frames.
     """
@@ -356,8 +377,11 @@ def train_voice_converter(sources, targets, epochs: int = 15, batch_size: int = 
     order = np.random.default_rng(seed).permutation(len(x))
     history = model.fit((x[order] - x_mean) / x_std, (y[order] - y_mean) / y_std, epochs=epochs,
                         batch_size=batch_size, validation_split=0.1, verbose=verbose)
+    predicted = model.predict((x - x_mean) / x_std, batch_size=4096, verbose=0) * y_std + y_mean
+    error_variance = np.var(y[:, :2 * MCEP_ORDER] - predicted[:, :2 * MCEP_ORDER], axis=0, dtype=np.float64)
     converter = VoiceConverter(model, x_mean, x_std, y_mean, y_std,
-                               LogF0Stats.of([s.f0 for s in sources]), LogF0Stats.of([t.f0 for t in targets]))
+                               LogF0Stats.of([s.f0 for s in sources]), LogF0Stats.of([t.f0 for t in targets]),
+                               precision=1.0 / (error_variance + 1e-12))
     return converter, history
 
 

@@ -69,6 +69,15 @@ def test_voice_converter_trains_and_converts(parallel):
     before = metrics.mcd_frames(targets[0].mcep, sources[0].mcep)
     after = metrics.mcd_frames(targets[0].mcep, converter.convert_features(sources[0]).mcep)
     assert after < before  # a training sentence: the mapping moved the spectrum towards the target
+    # MLPG: one trajectory fitting the predicted statics and deltas, smoother than the statics frame by frame
+    statics = sources[0].mcep[:, 1:]
+    raw = converter.predict(statics)[:, :vc.MCEP_ORDER]
+    smooth = converter.map_statics(statics)
+    assert converter.precision.shape == (2 * vc.MCEP_ORDER,) and np.all(converter.precision > 0)
+    assert smooth.shape == raw.shape and np.mean(np.diff(smooth, axis=0) ** 2) < np.mean(np.diff(raw, axis=0) ** 2)
+    converter.mlpg = False
+    assert np.allclose(converter.map_statics(statics), raw)
+    converter.mlpg = True
     wave, rate = vc.convert_voice(parallel["bdl"][0], 16000, converter)
     assert rate == 16000 and wave.dtype == np.float32 and np.abs(wave).max() > 0.01
     f0 = audio.world_features(wave, 16000).f0

@@ -11,8 +11,9 @@ the source speaker's. Desai et al. showed that a neural network does this better
 mixture models of the time, and Chen et al. that deeper networks help further. The network here is a
 stack of ``Dense → LayerNorm → GELU → Dropout`` blocks on standardised features: the input is a source
 frame's mel-cepstrum (c1…c24) with its Δ and ΔΔ and ±2 frames of context, the output the target frame's
-c1…c24 with Δ and ΔΔ, trained with mean squared error. The features, the F0 conversion, the postfilter
-and the training loop are in :mod:`course_utils.voice_conversion`.
+c1…c24 with Δ and ΔΔ, trained with mean squared error; the converter turns the predicted statics and deltas
+into one trajectory by maximum-likelihood parameter generation. The features, MLPG, the F0 conversion, the
+postfilter and the training loop are in :mod:`course_utils.voice_conversion`.
 """
 from __future__ import annotations
 
