@@ -430,9 +430,9 @@ def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, ep
     extra_w, extra_t = make_digit_strings(extra, n_extra, seed=seed + 2)[:2] if extra is not None else ([], [])
     extra_f = [string_log_mel(w, SAMPLE_RATE) for w in extra_w]
     tuning = {}  # speaker -> (texts, silprob -> PocketSphinx's hypotheses), decoded once for every fold
-    for speaker in speakers:
+    for i, speaker in enumerate(speakers):  # a seed per speaker: their strings must not share digits and pauses
         tune_w, tune_t, _ = make_digit_strings(digits.subset(digits.speakers.astype(str) == speaker), n_tune,
-                                               seed=seed + 3)
+                                               seed=seed + 3 + 1000 * (i + 1))
         tuning[speaker] = tune_t, silprob_hypotheses(tune_w, silprobs)
     folds = {}
     for speaker in speakers:

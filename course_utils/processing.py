@@ -54,8 +54,10 @@ def train_image_classifier(images: np.ndarray, labels: np.ndarray, n_classes: in
     learning_rate : float
         Peak learning rate of the cosine schedule.
     seed : int
-        Seeds the initial weights, dropout and the augmentation and shuffling of the batches
-        (``keras.utils.set_random_seed``): the same seed gives the same model whatever ran before.
+        Reseeds Python's ``random``, NumPy's and TensorFlow's global generators
+        (``keras.utils.set_random_seed``) before the initial weights, dropout, augmentation and shuffling are
+        drawn: the same seed gives the same model whatever ran before (bit for bit with op determinism on,
+        :func:`course_utils.config.set_seed`).
     verbose : int
         Keras ``fit`` verbosity.
 

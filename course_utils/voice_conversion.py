@@ -323,19 +323,21 @@ class VoiceConverter(SpectralConverter):
     mlpg: bool = True
 
     def predict(self, statics: np.ndarray) -> np.ndarray:
-        """The DNN on c1…c24 with Δ, ΔΔ and context: predicted target [c1…c24; Δ; ΔΔ], (n_frames, 72)."""
+        """The DNN on c1…c24 with Δ, ΔΔ and context: the predicted target [c1…c24; Δ; ΔΔ], float32,
+        (n_frames, 3 · MCEP_ORDER)."""
         x = (stack_context(with_deltas(statics)) - self.x_mean) / self.x_std
         return np.asarray(self.model(x.astype(np.float32), training=False)) * self.y_std + self.y_mean
 
     def map_statics(self, statics: np.ndarray) -> np.ndarray:
-        """The DNN's prediction (:meth:`predict`) smoothed by MLPG, or its statics; returns (n_frames, 24)."""
+        """The DNN's prediction (:meth:`predict`) smoothed by MLPG (float64), or its statics (float32);
+        (n_frames, MCEP_ORDER)."""
         from .models.gmm_converter import mlpg
 
         y = self.predict(statics)
         if not self.mlpg or self.precision is None:
             return y[:, :MCEP_ORDER]
         n = 2 * MCEP_ORDER
-        return mlpg(y[:, :n], np.broadcast_to(np.diag(self.precision), (len(y), n, n)))
+        return mlpg(y[:, :n], np.broadcast_to(self.precision, (len(y), n)))
 
 
 def train_voice_converter(sources, targets, epochs: int = 15, batch_size: int = 256, units: int = 256,
@@ -356,7 +358,8 @@ def train_voice_converter(sources, targets, epochs: int = 15, batch_size: int = 
     -------
     converter : VoiceConverter
         With MLPG's ``precision``: 1 / variance of the trained DNN's error on each [static; Δ] target over
-        all training pairs (as the JD-GMM's per-component covariances, Toda et al. 2007).
+        all the aligned pairs (validation frames included) — one diagonal for every frame, where the JD-GMM
+        has one full covariance per component (Toda et al. 2007).
     history : keras.callbacks.History
         With a validation loss on 10 % of the frames.
     """

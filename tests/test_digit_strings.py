@@ -141,6 +141,17 @@ def test_every_speaker_is_held_out_once_and_never_trains(monkeypatch):
     assert set(result["mean"]) == set(result["worst"]) == {"greedy", "beam_search", "pocketsphinx"}
 
 
+def test_tuning_strings_are_decoded_once_and_differ_between_speakers(monkeypatch):
+    made, _ = _stub_folds(monkeypatch, {"a": 0.3, "b": 0.3, "c": 0.3})
+    stub, calls = ds.pocketsphinx_digits, []
+    monkeypatch.setattr(ds, "pocketsphinx_digits", lambda y, *a, **k: calls.append(1) or stub(y, *a, **k))
+    ds.leave_one_speaker_out_ctc(_three_speaker_digits(), n_train=5, n_test=3, n_tune=2, epochs=1,
+                                 silprobs=(0.005, 0.3), verbose=False)
+    assert len(calls) == 3 * 2 * 2 + 3 * 3  # speakers x n_tune x silprobs once, then each fold's test strings
+    tuning_texts = [texts for _, _, texts in made[:3]]
+    assert len({tuple(t) for t in tuning_texts}) == 3  # every speaker's own draw
+
+
 def test_extra_strings_train_every_fold_in_their_own_number(monkeypatch):
     made, trained = _stub_folds(monkeypatch, {"a": 0.3, "b": 0.3, "voice": 0.3})
     ds.leave_one_speaker_out_ctc(_three_speaker_digits(("a", "b")), n_train=5, n_test=3, n_tune=2, epochs=1,

@@ -75,6 +75,7 @@ def test_voice_converter_trains_and_converts(parallel):
     smooth = converter.map_statics(statics)
     assert converter.precision.shape == (2 * vc.MCEP_ORDER,) and np.all(converter.precision > 0)
     assert smooth.shape == raw.shape and np.mean(np.diff(smooth, axis=0) ** 2) < np.mean(np.diff(raw, axis=0) ** 2)
+    assert np.mean((smooth - raw) ** 2) < 0.1 * np.var(raw)  # smoothed, not replaced
     converter.mlpg = False
     assert np.allclose(converter.map_statics(statics), raw)
     converter.mlpg = True
@@ -153,6 +154,10 @@ def test_mlpg_recovers_a_consistent_trajectory_and_checks_shapes():
     means = np.concatenate([y, delta_operator(40) @ y], axis=1)  # statics and deltas that agree
     out = mlpg(means, np.tile(np.eye(6), (40, 1, 1)))
     assert out.shape == (40, 3) and out.dtype == np.float64 and np.allclose(out, y)
+    # a diagonal precision given as its diagonal: the same trajectory as the full matrices
+    noisy = means + np.random.default_rng(2).normal(size=means.shape)
+    diagonal = np.random.default_rng(3).uniform(0.5, 2.0, size=(40, 6))
+    assert np.allclose(mlpg(noisy, diagonal), mlpg(noisy, np.stack([np.diag(d) for d in diagonal])))
     with pytest.raises(ValueError, match="means must have shape"):
         mlpg(means[:, :5], np.tile(np.eye(5), (40, 1, 1)))
     with pytest.raises(ValueError, match="precisions must have shape"):

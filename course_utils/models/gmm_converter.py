@@ -82,8 +82,9 @@ def mlpg(means: np.ndarray, precisions: np.ndarray, width: int = DELTA_WIDTH) ->
     ----------
     means : np.ndarray, float, shape (n_frames, 2 · n_dims)
         Per-frame mean of [static; delta].
-    precisions : np.ndarray, float, shape (n_frames, 2 · n_dims, 2 · n_dims)
-        Per-frame inverse covariance of [static; delta], symmetric positive definite.
+    precisions : np.ndarray, float, shape (n_frames, 2 · n_dims, 2 · n_dims) or (n_frames, 2 · n_dims)
+        Per-frame inverse covariance of [static; delta], symmetric positive definite; or only its diagonal
+        (independent dimensions, e.g. a regression's error variances), which needs 2 · n_dims times less memory.
     width : int
         Delta window of the features (:func:`delta_operator`).
 
@@ -95,8 +96,7 @@ def mlpg(means: np.ndarray, precisions: np.ndarray, width: int = DELTA_WIDTH) ->
     Raises
     ------
     ValueError
-        ``means`` not 2-D with an even number of columns, or ``precisions`` not of shape
-        (n_frames, 2 · n_dims, 2 · n_dims).
+        ``means`` not 2-D with an even number of columns, or ``precisions`` of neither shape.
     """
     import scipy.sparse as sp
     from scipy.sparse.linalg import spsolve
@@ -106,13 +106,17 @@ def mlpg(means: np.ndarray, precisions: np.ndarray, width: int = DELTA_WIDTH) ->
     if means.ndim != 2 or means.shape[1] % 2 or means.shape[0] < 1:
         raise ValueError(f"means must have shape (n_frames, 2 · n_dims), got {means.shape}")
     n_frames, n_dims = means.shape[0], means.shape[1] // 2
-    if precisions.shape != (n_frames, 2 * n_dims, 2 * n_dims):
-        raise ValueError(f"precisions must have shape {(n_frames, 2 * n_dims, 2 * n_dims)}, got {precisions.shape}")
+    if precisions.shape not in ((n_frames, 2 * n_dims, 2 * n_dims), (n_frames, 2 * n_dims)):
+        raise ValueError(f"precisions must have shape {(n_frames, 2 * n_dims, 2 * n_dims)} or "
+                         f"{(n_frames, 2 * n_dims)}, got {precisions.shape}")
     eye, zero = sp.identity(n_dims), sp.csr_matrix((n_dims, n_dims))
     # rows of frame t: its n_dims statics, then its n_dims deltas (the layout of `means`)
     w = (sp.kron(sp.identity(n_frames), sp.vstack([eye, zero]))
          + sp.kron(delta_operator(n_frames, width), sp.vstack([zero, eye])))
-    p = sp.bsr_matrix((precisions, np.arange(n_frames), np.arange(n_frames + 1)))  # block diagonal
+    if precisions.ndim == 2:  # diagonal
+        p = sp.diags(precisions.ravel())
+    else:  # block diagonal
+        p = sp.bsr_matrix((precisions, np.arange(n_frames), np.arange(n_frames + 1)))
     wt_p = (w.T @ p).tocsr()
     y = spsolve((wt_p @ w).tocsc(), wt_p @ means.ravel())
     return y.reshape(n_frames, n_dims)

@@ -12,8 +12,8 @@ mixture models of the time, and Chen et al. that deeper networks help further. T
 stack of ``Dense → LayerNorm → GELU → Dropout`` blocks on standardised features: the input is a source
 frame's mel-cepstrum (c1…c24) with its Δ and ΔΔ and ±2 frames of context, the output the target frame's
 c1…c24 with Δ and ΔΔ, trained with mean squared error; the converter turns the predicted statics and deltas
-into one trajectory by maximum-likelihood parameter generation. The features, MLPG, the F0 conversion, the
-postfilter and the training loop are in :mod:`course_utils.voice_conversion`.
+into one trajectory by maximum-likelihood parameter generation (:func:`course_utils.models.gmm_converter.mlpg`).
+The features, the F0 conversion, the postfilter and the training loop are in :mod:`course_utils.voice_conversion`.
 """
 from __future__ import annotations
 
