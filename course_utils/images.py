@@ -75,6 +75,73 @@ def resize_center_crop(img: Image.Image, size) -> Image.Image:
     return ImageOps.fit(img, tuple(size), method=Image.Resampling.BICUBIC, centering=(0.5, 0.5))
 
 
+def web_thumbnail(img: Image.Image, size, small: int = 32, quality: int = 40) -> Image.Image:
+    """A photo as a web thumbnail brings it back: shrunk, JPEG-coded hard, enlarged again.
+
+    The photo is centre-cropped and resized (bicubic) to ``small`` pixels a side, saved as a JPEG of
+    ``quality`` and decoded, then resized to ``size`` — fine detail (a zebra's thin stripes, far-off snow)
+    is gone and JPEG's 8×8 blocks are in. A harder test of a photo classifier than its hold-out split.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+        RGB.
+    size : int or (width, height)
+        Output size in pixels.
+    small : int
+        Side of the thumbnail in pixels, ≥ 8.
+    quality : int
+        JPEG quality, 1–95 (Pillow's scale).
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGB, ``size``.
+
+    Raises
+    ------
+    ValueError
+        ``small`` < 8 or ``quality`` outside 1–95.
+    """
+    if small < 8 or not 1 <= quality <= 95:
+        raise ValueError(f"web_thumbnail: need small >= 8 and quality in 1-95, got small={small}, quality={quality}")
+    buffer = io.BytesIO()
+    resize_center_crop(img.convert("RGB"), small).save(buffer, "JPEG", quality=quality)
+    return resize_center_crop(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"), size)
+
+
+def center_zoom(img: Image.Image, size, fraction: float = 0.625) -> Image.Image:
+    """Another framing of the same photo: its central ``fraction`` of each side, resized to ``size``.
+
+    With the default, a 256-pixel photo keeps its central 160 × 160 pixels (39 % of its area): the
+    subject fills more of the frame, and the edges the classifier may have relied on are gone.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+    size : int or (width, height)
+        Output size in pixels.
+    fraction : float
+        Share of each side kept, in (0, 1].
+
+    Returns
+    -------
+    PIL.Image.Image
+        ``size``, bicubic (:func:`resize_center_crop`).
+
+    Raises
+    ------
+    ValueError
+        ``fraction`` outside (0, 1].
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"center_zoom: fraction must be in (0, 1], got {fraction}")
+    width, height = img.size
+    w, h = max(1, round(width * fraction)), max(1, round(height * fraction))
+    left, top = (width - w) // 2, (height - h) // 2
+    return resize_center_crop(img.crop((left, top, left + w, top + h)), size)
+
+
 def _describe(source) -> str:
     """A short name of an image source for error messages (never the bytes themselves)."""
     if isinstance(source, (str, Path)):

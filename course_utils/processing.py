@@ -28,7 +28,7 @@ import numpy as np
 
 from . import config, evaluation, saving
 from .audio import check_waveform, mfcc, normalize_features, peak_normalize, trim_silence
-from .images import check_rgb, image_dataset, load_image
+from .images import center_zoom, check_rgb, image_dataset, load_image, resize_center_crop, web_thumbnail
 from .models.digit_lstm import build_mfcc_lstm
 from .models.image_cnn import build_image_cnn
 
@@ -242,6 +242,132 @@ def evaluate_photo_domains(probs: np.ndarray, labels: np.ndarray, class_names, p
             pair_confusion[name] = confusion_matrix(labels[rows], pair_pred, labels=list(among))
     return {"accuracy": float(np.mean(pred == labels)), "pair_accuracy": pair_accuracy, "pred": pred,
             "confusion": confusion_matrix(labels, pred, labels=np.arange(n_classes)), "pair_confusion": pair_confusion}
+
+
+def least_similar(test_images: np.ndarray, test_labels: np.ndarray, train_images: np.ndarray,
+                  fraction: float = 0.5, side: int = 32) -> np.ndarray:
+    """The held-out photos least like any training photo: per class, the ``fraction`` with the lowest similarity.
+
+    A random hold-out split of a photo collection keeps near-duplicates apart: the same Yosemite viewpoint
+    in another season's light, the next frame of a series. A photo's similarity is the largest
+    correlation of its ``side``-pixel thumbnail (each standardised over its pixels) with any training
+    photo's, or that photo's mirror image. Keeping the least similar half per class leaves real photos,
+    unchanged, that the model has not seen in any near form — closer to photos from outside the collection.
+
+    Parameters
+    ----------
+    test_images : np.ndarray, uint8, shape (n, height, width, 3)
+    test_labels : np.ndarray, int, shape (n,)
+    train_images : np.ndarray, uint8, shape (m, height', width', 3)
+    fraction : float
+        Share kept of each class's test photos, in (0, 1] (at least one photo of each class).
+    side : int
+        Thumbnail side in pixels.
+
+    Returns
+    -------
+    np.ndarray, bool, shape (n,)
+        True for the photos kept.
+
+    Raises
+    ------
+    ValueError
+        ``fraction`` outside (0, 1], ``test_labels`` of another length than ``test_images``.
+    """
+    from PIL import Image
+
+    if not 0 < fraction <= 1:
+        raise ValueError(f"least_similar: fraction must be in (0, 1], got {fraction}")
+    test_images = check_rgb(test_images, "test_images", batch=True)
+    test_labels = np.asarray(test_labels)
+    if len(test_labels) != len(test_images):
+        raise ValueError(f"test_labels: {len(test_labels)} labels for {len(test_images)} test images")
+
+    def thumbnails(batch):
+        t = np.stack([np.asarray(resize_center_crop(Image.fromarray(a), side)) for a in batch])
+        t = t.reshape(len(batch), -1).astype(np.float64)
+        t -= t.mean(axis=1, keepdims=True)
+        return t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+
+    train_images = check_rgb(train_images, "train_images", batch=True)
+    test = thumbnails(test_images)
+    similarity = np.maximum(test @ thumbnails(train_images).T, test @ thumbnails(train_images[:, :, ::-1]).T).max(axis=1)
+    keep = np.zeros(len(test_images), bool)
+    for k in np.unique(test_labels):
+        rows = np.where(test_labels == k)[0]
+        keep[rows[np.argsort(similarity[rows], kind="stable")[:max(1, int(round(fraction * len(rows))))]]] = True
+    return keep
+
+
+def harder_photo_tests(test_files, test_labels: np.ndarray, train_images: np.ndarray) -> dict:
+    """Three harder tests built from held-out photos, for when no photos from outside the collection exist.
+
+    ``"far"``: the half of each class least like any training photo (:func:`least_similar`), unchanged;
+    ``"thumbnail"``: every held-out photo as a 32-pixel JPEG web thumbnail (:func:`course_utils.images.web_thumbnail`);
+    ``"zoom"``: every held-out photo's central 62.5 % of each side (:func:`course_utils.images.center_zoom`).
+    All are made from the original files at the training photos' size, so no training photo enters a test.
+
+    Parameters
+    ----------
+    test_files : sequence of str or pathlib.Path
+        The held-out photos' files.
+    test_labels : np.ndarray, int, shape (n,)
+    train_images : np.ndarray, uint8, shape (m, size, size, 3)
+        The training photos (their size is the tests' size).
+
+    Returns
+    -------
+    dict
+        Test name → ``(images, labels)``: uint8 ``(k, size, size, 3)`` and int ``(k,)``.
+
+    Raises
+    ------
+    FileNotFoundError, course_utils.images.ImageError
+        A test file missing or undecodable (:func:`course_utils.images.load_image`).
+    ValueError
+        ``test_labels`` of another length than ``test_files``.
+    """
+    test_labels = np.asarray(test_labels)
+    if len(test_labels) != len(test_files):
+        raise ValueError(f"test_labels: {len(test_labels)} labels for {len(test_files)} test files")
+    size = check_rgb(train_images, "train_images", batch=True).shape[1]
+    originals = [load_image(f) for f in test_files]
+    held_out = np.stack([np.asarray(resize_center_crop(img, size)) for img in originals])
+    far = least_similar(held_out, test_labels, train_images)
+    return {"far": (held_out[far], test_labels[far]),
+            "thumbnail": (np.stack([np.asarray(web_thumbnail(img, size)) for img in originals]), test_labels),
+            "zoom": (np.stack([np.asarray(center_zoom(img, size)) for img in originals]), test_labels)}
+
+
+def photo_robustness(classifiers: dict, tests: dict, class_names) -> tuple[dict, str]:
+    """Every classifier on every test set: accuracy over all domains and per pair, and a Markdown table.
+
+    Parameters
+    ----------
+    classifiers : dict
+        Name → function from uint8 photos ``(n, size, size, 3)`` to probabilities ``(n, n_classes)``
+        (e.g. ``lambda x: predict_photos(model, x)`` or a scikit-learn ``predict_proba``).
+    tests : dict
+        Test name → ``(images, labels)``, e.g. the hold-out split and :func:`harder_photo_tests`.
+    class_names : sequence of str
+
+    Returns
+    -------
+    scores : dict
+        ``scores[classifier][test]`` = :func:`evaluate_photo_domains` of that pair.
+    table : str
+        One row per classifier and test: photos, all-domain accuracy, one column per domain pair.
+    """
+    pairs = domain_pairs(class_names)
+    scores = {name: {test: evaluate_photo_domains(predict(images), labels, class_names, pairs)
+                     for test, (images, labels) in tests.items()} for name, predict in classifiers.items()}
+    table = ["| classifier | test | photos | all domains | " + " | ".join(p.replace("_", " vs ") for p in pairs) + " |",
+             "|---" * (4 + len(pairs)) + "|"]
+    for name, by_test in scores.items():
+        for test, r in by_test.items():
+            table.append(f"| {name} | {test} | {len(tests[test][1])} | {r['accuracy']:.3f} | "
+                         + " | ".join(f"{r['pair_accuracy'].get(p, float('nan')):.3f}" for p in pairs) + " |")
+    return scores, "\n".join(table)
 
 
 def colour_histograms(images: np.ndarray, bins: int = 4) -> np.ndarray:

@@ -89,3 +89,81 @@ def test_colour_histograms_are_normalised_and_the_baseline_separates_two_colours
     baseline = processing.train_colour_histogram_baseline(train, labels)
     out = processing.evaluate_photo_domains(baseline.predict_proba(test), np.repeat([0, 1], 10), ["summer", "winter"])
     assert out["accuracy"] == 1.0 and out["pair_accuracy"] == {"summer_winter": 1.0}
+
+
+def stripes(period, size=64, vertical=True, phase=0):
+    """A black-and-white stripe photo (a zebra's coat, crudely), uint8 (size, size, 3)."""
+    line = ((np.arange(size) + phase) // period % 2 * 255).astype(np.uint8)
+    img = np.broadcast_to(line[None, :] if vertical else line[:, None], (size, size))
+    return np.repeat(img[..., None], 3, axis=2).copy()
+
+
+def test_least_similar_drops_near_duplicates_of_training_photos_per_class():
+    train = np.stack([stripes(4), stripes(8, vertical=False)])
+    test = np.stack([stripes(4, phase=1),                  # a near copy of a training photo
+                     stripes(16, phase=3),                 # unlike any
+                     stripes(8, vertical=False, phase=1),  # a near copy, class 1
+                     coloured_photos(1, (90, 160, 60), 0).repeat(4, 1).repeat(4, 2)[0]])
+    labels = np.array([0, 0, 1, 1])
+    keep = processing.least_similar(test, labels, train)
+    np.testing.assert_array_equal(keep, [False, True, False, True])  # half of each class, the unlike one
+    assert processing.least_similar(test, labels, train, fraction=1.0).all()
+    # a mirror image of a training photo is no new photo either
+    mirrored = train[:1, :, ::-1].copy()
+    assert not processing.least_similar(np.concatenate([mirrored, test[1:2]]), [0, 0], train)[0]
+    with pytest.raises(ValueError, match="fraction"):
+        processing.least_similar(test, labels, train, fraction=0)
+    with pytest.raises(ValueError, match="test_labels"):
+        processing.least_similar(test, labels[:2], train)
+
+
+def test_harder_photo_tests_are_made_from_the_files_at_the_training_size(tmp_path):
+    from PIL import Image
+
+    files = []
+    for i, period in enumerate((2, 3, 16, 32)):
+        files.append(tmp_path / f"photo{i}.jpg")
+        Image.fromarray(stripes(period, size=256)).save(files[-1], quality=95)
+    labels = np.array([0, 0, 1, 1])
+    train = np.stack([stripes(4), stripes(8)])
+    tests = processing.harder_photo_tests(files, labels, train)
+    assert set(tests) == {"far", "thumbnail", "zoom"}
+    images, far_labels = tests["far"]
+    assert images.shape == (2, 64, 64, 3) and images.dtype == np.uint8 and sorted(far_labels) == [0, 1]
+    thumbs, zooms = tests["thumbnail"][0], tests["zoom"][0]
+    assert thumbs.shape == zooms.shape == (4, 64, 64, 3)
+    # 2-pixel stripes do not survive a 32-pixel thumbnail; 32-pixel stripes do
+    assert thumbs[0].std() < 40 < thumbs[3].std()
+    # the zoom enlarges: 16-pixel stripes at 256 px become 6.4 px at 64 px instead of 4 (a 1.6× wider period)
+    row = zooms[2, 32, :, 0] > 127
+    assert 5 <= np.mean(np.diff(np.flatnonzero(np.diff(row.astype(int))))) <= 8
+    with pytest.raises(ValueError, match="test_labels"):
+        processing.harder_photo_tests(files, labels[:3], train)
+    with pytest.raises(FileNotFoundError):
+        processing.harder_photo_tests([tmp_path / "missing.jpg"], labels[:1], train)
+
+
+def test_photo_robustness_scores_every_classifier_on_every_test():
+    judge = LeftRightJudge()
+    left = np.zeros((2, 8, 8, 3), np.uint8)
+    left[:, :, :4] = 255
+    tests = {"holdout": (left, np.array([0, 0])), "mirrored": (left[:, :, ::-1].copy(), np.array([0, 0]))}
+    scores, table = processing.photo_robustness(
+        {"judge": lambda x: processing.predict_photos(judge, x)}, tests, ["left", "right"])
+    assert scores["judge"]["holdout"]["accuracy"] == 1.0 and scores["judge"]["mirrored"]["accuracy"] == 0.0
+    assert "| judge | holdout | 2 | 1.000 |" in table and "| judge | mirrored | 2 | 0.000 |" in table
+
+
+def test_web_thumbnail_and_center_zoom_check_their_arguments():
+    from PIL import Image
+
+    from course_utils.images import center_zoom, web_thumbnail
+
+    img = Image.fromarray(stripes(4))
+    assert web_thumbnail(img, 48).size == (48, 48) and center_zoom(img, (40, 30)).size == (40, 30)
+    with pytest.raises(ValueError, match="small"):
+        web_thumbnail(img, 48, small=4)
+    with pytest.raises(ValueError, match="quality"):
+        web_thumbnail(img, 48, quality=0)
+    with pytest.raises(ValueError, match="fraction"):
+        center_zoom(img, 48, fraction=1.5)
