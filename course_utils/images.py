@@ -76,16 +76,17 @@ def resize_center_crop(img: Image.Image, size) -> Image.Image:
 
 
 def web_thumbnail(img: Image.Image, size, small: int = 32, quality: int = 40) -> Image.Image:
-    """A photo as a web thumbnail brings it back: shrunk, JPEG-coded hard, enlarged again.
+    """A photo as it comes back from the web as a thumbnail: shrunk, JPEG-coded hard, enlarged again.
 
-    The photo is centre-cropped and resized (bicubic) to ``small`` pixels a side, saved as a JPEG of
-    ``quality`` and decoded, then resized to ``size`` — fine detail (a zebra's thin stripes, far-off snow)
-    is gone and JPEG's 8×8 blocks are in. A harder test of a photo classifier than its hold-out split.
+    The photo is made RGB (:func:`to_rgb`), centre-cropped and resized (bicubic) to ``small`` pixels a
+    side, saved as a JPEG of ``quality`` and decoded, then resized to ``size`` — fine detail (a zebra's thin
+    stripes, far-off snow) is gone and JPEG's 8×8 blocks and blurred colours are in. A harder test of a
+    photo classifier than its hold-out split.
 
     Parameters
     ----------
     img : PIL.Image.Image
-        RGB.
+        Any mode and size.
     size : int or (width, height)
         Output size in pixels.
     small : int
@@ -96,7 +97,7 @@ def web_thumbnail(img: Image.Image, size, small: int = 32, quality: int = 40) ->
     Returns
     -------
     PIL.Image.Image
-        RGB, ``size``.
+        Mode ``"RGB"``, ``size``.
 
     Raises
     ------
@@ -106,7 +107,7 @@ def web_thumbnail(img: Image.Image, size, small: int = 32, quality: int = 40) ->
     if small < 8 or not 1 <= quality <= 95:
         raise ValueError(f"web_thumbnail: need small >= 8 and quality in 1-95, got small={small}, quality={quality}")
     buffer = io.BytesIO()
-    resize_center_crop(img.convert("RGB"), small).save(buffer, "JPEG", quality=quality)
+    resize_center_crop(to_rgb(img), small).save(buffer, "JPEG", quality=quality)
     return resize_center_crop(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"), size)
 
 
@@ -119,6 +120,7 @@ def center_zoom(img: Image.Image, size, fraction: float = 0.625) -> Image.Image:
     Parameters
     ----------
     img : PIL.Image.Image
+        Any mode and size (made RGB with :func:`to_rgb`).
     size : int or (width, height)
         Output size in pixels.
     fraction : float
@@ -127,7 +129,7 @@ def center_zoom(img: Image.Image, size, fraction: float = 0.625) -> Image.Image:
     Returns
     -------
     PIL.Image.Image
-        ``size``, bicubic (:func:`resize_center_crop`).
+        Mode ``"RGB"``, ``size`` (bicubic, :func:`resize_center_crop`).
 
     Raises
     ------
@@ -136,6 +138,7 @@ def center_zoom(img: Image.Image, size, fraction: float = 0.625) -> Image.Image:
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"center_zoom: fraction must be in (0, 1], got {fraction}")
+    img = to_rgb(img)
     width, height = img.size
     w, h = max(1, round(width * fraction)), max(1, round(height * fraction))
     left, top = (width - w) // 2, (height - h) // 2

@@ -245,13 +245,13 @@ def evaluate_photo_domains(probs: np.ndarray, labels: np.ndarray, class_names, p
 
 
 def least_similar(test_images: np.ndarray, test_labels: np.ndarray, train_images: np.ndarray,
-                  fraction: float = 0.5, side: int = 32) -> np.ndarray:
+                  fraction: float = 0.5, side: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """The held-out photos least like any training photo: per class, the ``fraction`` with the lowest similarity.
 
     A random hold-out split of a photo collection keeps near-duplicates apart: the same Yosemite viewpoint
     in another season's light, the next frame of a series. A photo's similarity is the largest
     correlation of its ``side``-pixel thumbnail (each standardised over its pixels) with any training
-    photo's, or that photo's mirror image. Keeping the least similar half per class leaves real photos,
+    photo's, or that photo's mirror image. Keeping the least similar share of each class leaves real photos,
     unchanged, that the model has not seen in any near form — closer to photos from outside the collection.
 
     Parameters
@@ -260,43 +260,49 @@ def least_similar(test_images: np.ndarray, test_labels: np.ndarray, train_images
     test_labels : np.ndarray, int, shape (n,)
     train_images : np.ndarray, uint8, shape (m, height', width', 3)
     fraction : float
-        Share kept of each class's test photos, in (0, 1] (at least one photo of each class).
+        Share kept of each class's ``k`` test photos, in (0, 1]: ``floor(fraction · k + 0.5)`` of them
+        (half rounded up), at least one.
     side : int
         Thumbnail side in pixels.
 
     Returns
     -------
-    np.ndarray, bool, shape (n,)
+    keep : np.ndarray, bool, shape (n,)
         True for the photos kept.
+    similarity : np.ndarray, float64, shape (n,)
+        Each test photo's largest correlation with a training photo or its mirror image, in [-1, 1].
 
     Raises
     ------
     ValueError
         ``fraction`` outside (0, 1], ``test_labels`` of another length than ``test_images``.
+    course_utils.images.ImageError
+        Either batch not uint8 RGB.
     """
     from PIL import Image
 
     if not 0 < fraction <= 1:
         raise ValueError(f"least_similar: fraction must be in (0, 1], got {fraction}")
     test_images = check_rgb(test_images, "test_images", batch=True)
+    train_images = check_rgb(train_images, "train_images", batch=True)
     test_labels = np.asarray(test_labels)
     if len(test_labels) != len(test_images):
         raise ValueError(f"test_labels: {len(test_labels)} labels for {len(test_images)} test images")
 
     def thumbnails(batch):
-        t = np.stack([np.asarray(resize_center_crop(Image.fromarray(a), side)) for a in batch])
-        t = t.reshape(len(batch), -1).astype(np.float64)
-        t -= t.mean(axis=1, keepdims=True)
-        return t / np.maximum(np.linalg.norm(t, axis=1, keepdims=True), 1e-12)
+        t = np.stack([np.asarray(resize_center_crop(Image.fromarray(a), side)) for a in batch]).astype(np.float64)
+        t -= t.mean(axis=(1, 2, 3), keepdims=True)
+        return t / np.maximum(np.sqrt((t ** 2).sum(axis=(1, 2, 3), keepdims=True)), 1e-12)
 
-    train_images = check_rgb(train_images, "train_images", batch=True)
-    test = thumbnails(test_images)
-    similarity = np.maximum(test @ thumbnails(train_images).T, test @ thumbnails(train_images[:, :, ::-1]).T).max(axis=1)
+    test, train = thumbnails(test_images).reshape(len(test_images), -1), thumbnails(train_images)
+    similarity = np.maximum(test @ train.reshape(len(train), -1).T,
+                            test @ train[:, :, ::-1].reshape(len(train), -1).T).max(axis=1)
     keep = np.zeros(len(test_images), bool)
     for k in np.unique(test_labels):
         rows = np.where(test_labels == k)[0]
-        keep[rows[np.argsort(similarity[rows], kind="stable")[:max(1, int(round(fraction * len(rows))))]]] = True
-    return keep
+        n_keep = max(1, int(np.floor(fraction * len(rows) + 0.5)))
+        keep[rows[np.argsort(similarity[rows], kind="stable")[:n_keep]]] = True
+    return keep, similarity
 
 
 def harder_photo_tests(test_files, test_labels: np.ndarray, train_images: np.ndarray) -> dict:
@@ -310,10 +316,10 @@ def harder_photo_tests(test_files, test_labels: np.ndarray, train_images: np.nda
     Parameters
     ----------
     test_files : sequence of str or pathlib.Path
-        The held-out photos' files.
+        The held-out photos' files, at least one.
     test_labels : np.ndarray, int, shape (n,)
     train_images : np.ndarray, uint8, shape (m, size, size, 3)
-        The training photos (their size is the tests' size).
+        The training photos, square (their size is the tests' size).
 
     Returns
     -------
@@ -325,15 +331,20 @@ def harder_photo_tests(test_files, test_labels: np.ndarray, train_images: np.nda
     FileNotFoundError, course_utils.images.ImageError
         A test file missing or undecodable (:func:`course_utils.images.load_image`).
     ValueError
-        ``test_labels`` of another length than ``test_files``.
+        No test file, ``test_labels`` of another length than ``test_files``, training photos not square.
     """
     test_labels = np.asarray(test_labels)
+    if not len(test_files):
+        raise ValueError("harder_photo_tests: test_files is empty")
     if len(test_labels) != len(test_files):
         raise ValueError(f"test_labels: {len(test_labels)} labels for {len(test_files)} test files")
-    size = check_rgb(train_images, "train_images", batch=True).shape[1]
+    train_images = check_rgb(train_images, "train_images", batch=True)
+    size = train_images.shape[1]
+    if train_images.shape[2] != size:
+        raise ValueError(f"train_images: expected square photos, got {size}×{train_images.shape[2]} (height×width)")
     originals = [load_image(f) for f in test_files]
     held_out = np.stack([np.asarray(resize_center_crop(img, size)) for img in originals])
-    far = least_similar(held_out, test_labels, train_images)
+    far, _ = least_similar(held_out, test_labels, train_images)
     return {"far": (held_out[far], test_labels[far]),
             "thumbnail": (np.stack([np.asarray(web_thumbnail(img, size)) for img in originals]), test_labels),
             "zoom": (np.stack([np.asarray(center_zoom(img, size)) for img in originals]), test_labels)}

@@ -98,23 +98,32 @@ def stripes(period, size=64, vertical=True, phase=0):
     return np.repeat(img[..., None], 3, axis=2).copy()
 
 
-def test_least_similar_drops_near_duplicates_of_training_photos_per_class():
-    train = np.stack([stripes(4), stripes(8, vertical=False)])
-    test = np.stack([stripes(4, phase=1),                  # a near copy of a training photo
-                     stripes(16, phase=3),                 # unlike any
-                     stripes(8, vertical=False, phase=1),  # a near copy, class 1
-                     coloured_photos(1, (90, 160, 60), 0).repeat(4, 1).repeat(4, 2)[0]])
-    labels = np.array([0, 0, 1, 1])
-    keep = processing.least_similar(test, labels, train)
-    np.testing.assert_array_equal(keep, [False, True, False, True])  # half of each class, the unlike one
-    assert processing.least_similar(test, labels, train, fraction=1.0).all()
-    # a mirror image of a training photo is no new photo either
-    mirrored = train[:1, :, ::-1].copy()
-    assert not processing.least_similar(np.concatenate([mirrored, test[1:2]]), [0, 0], train)[0]
+def test_least_similar_keeps_the_least_similar_share_of_each_class_mirror_images_included():
+    rng = np.random.default_rng(0)
+    noise = lambda: rng.uniform(0, 255, (8, 8, 3))  # noqa: E731
+    train = np.stack([noise(), noise()])
+
+    def mix(k, alpha):  # correlation with training photo k about alpha / sqrt(alpha² + (1 - alpha)²)
+        return np.clip(alpha * train[k] + (1 - alpha) * noise(), 0, 255)
+
+    #                    class 0: ~0.999, ~0.92     class 1: ~0.77, ~0.39, ~0.24
+    test = np.stack([mix(0, 0.95), mix(0, 0.7), mix(1, 0.55), mix(1, 0.3), mix(1, 0.2)]).astype(np.uint8)
+    labels = np.array([0, 0, 1, 1, 1])
+    keep, similarity = processing.least_similar(test, labels, train.astype(np.uint8), side=8)
+    assert np.all(np.diff(similarity[:2]) < 0) and np.all(np.diff(similarity[2:]) < 0)
+    # per class, not overall: class 0 keeps a photo more similar than the one class 1 drops;
+    # half of 3 rounds up to 2, half of 2 is 1
+    np.testing.assert_array_equal(keep, [False, True, False, True, True])
+    assert similarity[1] > similarity[2]
+    assert processing.least_similar(test, labels, train.astype(np.uint8), fraction=1.0, side=8)[0].all()
+    # a training photo's mirror image is no new photo
+    mirrored = train[:1, :, ::-1].astype(np.uint8)
+    _, similarity = processing.least_similar(mirrored, [0], train.astype(np.uint8), side=8)
+    assert similarity[0] > 0.99
     with pytest.raises(ValueError, match="fraction"):
-        processing.least_similar(test, labels, train, fraction=0)
+        processing.least_similar(test, labels, train.astype(np.uint8), fraction=0)
     with pytest.raises(ValueError, match="test_labels"):
-        processing.least_similar(test, labels[:2], train)
+        processing.least_similar(test, labels[:2], train.astype(np.uint8))
 
 
 def test_harder_photo_tests_are_made_from_the_files_at_the_training_size(tmp_path):
@@ -141,6 +150,10 @@ def test_harder_photo_tests_are_made_from_the_files_at_the_training_size(tmp_pat
         processing.harder_photo_tests(files, labels[:3], train)
     with pytest.raises(FileNotFoundError):
         processing.harder_photo_tests([tmp_path / "missing.jpg"], labels[:1], train)
+    with pytest.raises(ValueError, match="empty"):
+        processing.harder_photo_tests([], [], train)
+    with pytest.raises(ValueError, match="square"):
+        processing.harder_photo_tests(files, labels, train[:, :, :32])
 
 
 def test_photo_robustness_scores_every_classifier_on_every_test():
@@ -161,6 +174,8 @@ def test_web_thumbnail_and_center_zoom_check_their_arguments():
 
     img = Image.fromarray(stripes(4))
     assert web_thumbnail(img, 48).size == (48, 48) and center_zoom(img, (40, 30)).size == (40, 30)
+    grey = img.convert("L")
+    assert web_thumbnail(grey, 16).mode == center_zoom(grey, 16).mode == "RGB"
     with pytest.raises(ValueError, match="small"):
         web_thumbnail(img, 48, small=4)
     with pytest.raises(ValueError, match="quality"):
