@@ -27,9 +27,9 @@ from .recognition import pocketsphinx_digits
 
 #: The candidates for PocketSphinx's weight of a silence between words (its ``-silprob``, a probability
 #: that may exceed 1; its default is 0.005), among which :func:`choose_silprob` picks one on the training
-#: speakers' strings. The pauses in a digit string otherwise come out as extra digits. Above 10 the
-#: decoder starts hearing pauses inside the digits (on 6 strings per FSDD speaker, pooled WER: 1.0 → 0.37,
-#: 3.0 → 0.35, 10 → 0.36, 30 → 0.68, 100 → 0.91; three of the six speakers did best at 10).
+#: speakers' strings. The pauses in a digit string otherwise come out as extra digits. Above 10 the WER
+#: only rises (measured on 6 strings per FSDD speaker, pooled WER: 1.0 → 0.37, 3.0 → 0.35, 10 → 0.36,
+#: 30 → 0.68, 100 → 0.91; three of the six speakers did best at 10).
 SILPROBS = (0.005, 1.0, 3.0, 10.0)
 
 
