@@ -21,9 +21,10 @@ import numpy as np
 from . import saving
 from .audio import trim_silence
 from .digit_features import SAMPLE_RATE, add_noise, pitch_perturb, random_gain, speed_perturb, string_log_mel
-from .metrics import ErrorRates, error_rates
+from .data import DIGIT_WORDS
+from .metrics import ErrorRates, error_rates, transcribe_pocketsphinx_batch
 from .models import ctc
-from .recognition import pocketsphinx_digits
+from .recognition import digits_from_words
 
 #: The candidates for PocketSphinx's weight of a silence between words (its ``-silprob``, a probability
 #: that may exceed 1; its default is 0.005), among which :func:`choose_silprob` picks one on the training
@@ -259,6 +260,8 @@ def transcribe(waveform, sample_rate: int, model=None, strategy: str = "greedy",
 def pocketsphinx_strings(waveforms, silprob: float | None = None) -> list[str]:
     """PocketSphinx with a grammar of digit strings (``( zero | one | … | nine )+``) on 8 kHz recordings.
 
+    Decoded on every CPU core (:func:`~course_utils.metrics.transcribe_pocketsphinx_batch`).
+
     Parameters
     ----------
     waveforms : sequence of np.ndarray, float, shape (n_samples,)
@@ -271,7 +274,8 @@ def pocketsphinx_strings(waveforms, silprob: float | None = None) -> list[str]:
     list of str
         The digits heard in each recording, e.g. ``"407"``.
     """
-    return [pocketsphinx_digits(y, SAMPLE_RATE, sequence=True, silprob=silprob) for y in waveforms]
+    return [digits_from_words(words) for words in transcribe_pocketsphinx_batch(
+        waveforms, SAMPLE_RATE, vocabulary=DIGIT_WORDS, sequence=True, silprob=silprob)]
 
 
 def silprob_hypotheses(waveforms, candidates=SILPROBS) -> dict:

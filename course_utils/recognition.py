@@ -674,6 +674,31 @@ def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True, silpr
     ValueError
         ``silprob`` ≤ 0.
     """
-    words = transcribe_pocketsphinx(waveform, sample_rate, vocabulary=DIGIT_WORDS, sequence=sequence,
-                                    silprob=silprob).split()
+    return digits_from_words(transcribe_pocketsphinx(waveform, sample_rate, vocabulary=DIGIT_WORDS,
+                                                     sequence=sequence, silprob=silprob))
+
+
+def digits_from_words(text: str) -> str:
+    """The digits named in a transcript of digit names: ``"four zero seven"`` → ``"407"``.
+
+    Parameters
+    ----------
+    text : str
+        Words of :data:`~course_utils.data.DIGIT_WORDS`, separated by spaces (PocketSphinx's output
+        with the digit grammar).
+
+    Returns
+    -------
+    str
+        One character per word (``""`` for no words).
+
+    Raises
+    ------
+    ValueError
+        A word that is not a digit name.
+    """
+    words = text.split()
+    unknown = [w for w in words if w not in DIGIT_WORDS]
+    if unknown:
+        raise ValueError(f"not digit names: {unknown} in {text!r}")
     return "".join(str(DIGIT_WORDS.index(w)) for w in words)

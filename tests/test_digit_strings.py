@@ -7,7 +7,7 @@ import pytest
 from conftest import tone
 from course_utils import digit_strings as ds, metrics, saving
 from course_utils.audio import AudioError
-from course_utils.data import SpokenDigits
+from course_utils.data import DIGIT_WORDS, SpokenDigits
 from course_utils.digit_features import string_log_mel
 from course_utils.models import ctc
 
@@ -112,14 +112,17 @@ def _stub_folds(monkeypatch, best_silprob):
         trained.append(list(texts))
         return None, [1.0], 0.5
 
-    def pocketsphinx(y, sample_rate, sequence, silprob):
-        text, speaker = truth[id(y)]
-        return text if silprob == best_silprob[speaker] else ""
+    def pocketsphinx(waveforms, sample_rate, vocabulary, sequence, silprob):  # PocketSphinx's words
+        heard = []
+        for y in waveforms:
+            text, speaker = truth[id(y)]
+            heard.append(" ".join(DIGIT_WORDS[int(c)] for c in text) if silprob == best_silprob[speaker] else "")
+        return heard
 
     monkeypatch.setattr(ds, "make_digit_strings", make)
     monkeypatch.setattr(ds, "train_ctc", train)
     monkeypatch.setattr(ds, "transcribe_batch", lambda model, features, *a: ["1"] * len(features))
-    monkeypatch.setattr(ds, "pocketsphinx_digits", pocketsphinx)
+    monkeypatch.setattr(ds, "transcribe_pocketsphinx_batch", pocketsphinx)
     return made, trained
 
 
@@ -143,8 +146,9 @@ def test_every_speaker_is_held_out_once_and_never_trains(monkeypatch):
 
 def test_tuning_strings_are_decoded_once_and_differ_between_speakers(monkeypatch):
     made, _ = _stub_folds(monkeypatch, {"a": 0.3, "b": 0.3, "c": 0.3})
-    stub, calls = ds.pocketsphinx_digits, []
-    monkeypatch.setattr(ds, "pocketsphinx_digits", lambda y, *a, **k: calls.append(1) or stub(y, *a, **k))
+    stub, calls = ds.transcribe_pocketsphinx_batch, []
+    monkeypatch.setattr(ds, "transcribe_pocketsphinx_batch",
+                        lambda waveforms, *a, **k: calls.extend([1] * len(waveforms)) or stub(waveforms, *a, **k))
     ds.leave_one_speaker_out_ctc(_three_speaker_digits(), n_train=5, n_test=3, n_tune=2, epochs=1,
                                  silprobs=(0.005, 0.3), verbose=False)
     assert len(calls) == 3 * 2 * 2 + 3 * 3  # speakers x n_tune x silprobs once, then each fold's test strings

@@ -115,3 +115,35 @@ def test_psnr_reductions():
         se.psnr(a, b)
     with pytest.raises(ValueError, match="shape"):
         se.psnr(a, b[:2], reduction="mean")
+
+
+def test_batch_decoding_in_processes_hears_what_one_by_one_hears():
+    from course_utils import recognition as rec
+    from course_utils.data import DIGIT_WORDS
+
+    said = ("four zero seven", "the zebra ran across the field", "one two")
+    clips = [espeak_say(text, "en-us", rate_wpm=120) for text in said]
+    rate = clips[0][1]
+    clips = [y for y, _ in clips]
+    one_by_one = [se.transcribe_pocketsphinx(y, rate) for y in clips]
+    assert se.transcribe_pocketsphinx_batch(clips, rate, workers=2) == one_by_one and any(one_by_one)
+    assert se.transcribe_pocketsphinx_batch(clips, rate, workers=1) == one_by_one
+    grammar = dict(vocabulary=DIGIT_WORDS, sequence=True, silprob=3.0)
+    words = se.transcribe_pocketsphinx_batch(clips, rate, workers=2, **grammar)
+    assert words == [se.transcribe_pocketsphinx(y, rate, **grammar) for y in clips]
+    assert rec.digits_from_words(words[0]).isdigit()
+    assert se.transcribe_pocketsphinx_batch([], rate) == []
+    with pytest.raises(AudioError, match="mono"):  # raised in a worker, re-raised here
+        se.transcribe_pocketsphinx_batch([clips[0], np.zeros((2, 100))], rate, workers=2)
+    with pytest.raises(ValueError, match="workers"):
+        se.transcribe_pocketsphinx_batch(clips, rate, workers=0)
+    with pytest.raises(ValueError, match="positive"):
+        se.transcribe_pocketsphinx_batch(clips, rate, silprob=0.0)
+
+
+def test_digits_from_words():
+    from course_utils import recognition as rec
+
+    assert rec.digits_from_words("four zero seven") == "407" and rec.digits_from_words("") == ""
+    with pytest.raises(ValueError, match="hello"):
+        rec.digits_from_words("four hello")

@@ -6,8 +6,9 @@
 from .image import bd_rate, common_range, interpolate_at_rate, ms_ssim, psnr
 from .speech import (POCKETSPHINX_RATE, ErrorRates, dtw_path, error_rates, f0_rmse, log_spectral_distance,
                      mcd_frames, mel_cepstral_distortion, normalize_text, recognizer_cer, stoi,
-                     transcribe_pocketsphinx, voiced_frames)
+                     transcribe_pocketsphinx, transcribe_pocketsphinx_batch, voiced_frames)
 
 __all__ = ["bd_rate", "common_range", "interpolate_at_rate", "ms_ssim", "psnr", "POCKETSPHINX_RATE", "ErrorRates",
            "dtw_path", "error_rates", "f0_rmse", "log_spectral_distance", "mcd_frames", "mel_cepstral_distortion",
-           "normalize_text", "recognizer_cer", "stoi", "transcribe_pocketsphinx", "voiced_frames"]
+           "normalize_text", "recognizer_cer", "stoi", "transcribe_pocketsphinx",
+           "transcribe_pocketsphinx_batch", "voiced_frames"]

@@ -6,7 +6,8 @@ so that every speech model in the course is scored by the same code:
 * **Intelligibility** — :func:`transcribe_pocketsphinx` runs CMU PocketSphinx with the US-English
   acoustic model, dictionary and language model that ship inside the ``pocketsphinx`` wheel (or a
   JSGF grammar of a few words). It was trained on none of the course's data, so it is an
-  independent listener. :func:`error_rates` gives CER and WER (jiwer); :func:`recognizer_cer`
+  independent listener; :func:`transcribe_pocketsphinx_batch` decodes many clips on every CPU core.
+  :func:`error_rates` gives CER and WER (jiwer); :func:`recognizer_cer`
   scores a set of waveforms against their prompts.
 * **Distances** — :func:`mel_cepstral_distortion` (MCD, Kubichek 1993, DTW-aligned),
   :func:`f0_rmse`, :func:`log_spectral_distance` and :func:`stoi` (Taal et al. 2011, via pystoi).
@@ -14,8 +15,14 @@ so that every speech model in the course is scored by the same code:
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
-from functools import lru_cache
+import signal
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import numpy as np
@@ -53,6 +60,72 @@ def _decoder(vocabulary: tuple | None = None, sequence: bool = True, silprob: fl
         decoder.add_jsgf_string("vocabulary", f"#JSGF V1.0;\ngrammar vocabulary;\npublic <utterance> = {words};\n")
         decoder.activate_search("vocabulary")
     return decoder
+
+
+def transcribe_pocketsphinx_batch(waveforms, sample_rate: int, vocabulary=None, sequence: bool = True,
+                                  silprob: float | None = None, workers: int | None = None) -> list[str]:
+    """:func:`transcribe_pocketsphinx` on many clips, shared among several processes.
+
+    PocketSphinx decodes on one CPU core and keeps Python's global interpreter lock while it does,
+    so threads do not help; processes do. The pool is started on first use (``spawn``: each worker
+    imports only this module, not Keras) and kept for later calls, each worker keeping its decoders.
+    Every clip is decoded from fresh front-end statistics, so the words are the same as one by one.
+
+    Parameters
+    ----------
+    waveforms : sequence of np.ndarray, float, shape (n_samples,)
+        Mono speech in [-1, 1], all at ``sample_rate``.
+    sample_rate : int
+        Hz.
+    vocabulary, sequence, silprob
+        As :func:`transcribe_pocketsphinx`.
+    workers : int, optional
+        Decoder processes. Default: the CPU cores this process may use — in a notebook, at the
+        interactive prompt or under ``python -m``; in a script run by its path, 1, because ``spawn``
+        re-imports the main script in every worker (pass ``workers`` there only under
+        ``if __name__ == "__main__":``). 1 decodes here, one clip after another, without a pool.
+
+    Returns
+    -------
+    list of str
+        :func:`transcribe_pocketsphinx`'s words for each clip, in input order.
+
+    Raises
+    ------
+    ValueError
+        ``workers`` < 1; and what :func:`transcribe_pocketsphinx` raises for any clip.
+    AudioError
+        As :func:`transcribe_pocketsphinx`.
+    """
+    waveforms = list(waveforms)
+    workers = _default_workers() if workers is None else int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers!r}")
+    if silprob is not None and not silprob > 0:  # here, not in each worker
+        raise ValueError(f"silprob must be positive, got {silprob!r}")
+    decode = partial(transcribe_pocketsphinx, sample_rate=sample_rate, vocabulary=vocabulary, sequence=sequence,
+                     silprob=silprob)
+    if workers == 1 or len(waveforms) < 2:
+        return [decode(y) for y in waveforms]
+    try:
+        return list(_decoder_pool(min(workers, len(waveforms))).map(decode, waveforms))
+    except BrokenProcessPool:  # a worker was killed (e.g. out of memory): start a new pool next time
+        _decoder_pool.cache_clear()
+        raise
+
+
+def _default_workers() -> int:
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None) is None and hasattr(main, "__file__"):
+        return 1  # a script run by its path: each spawned worker would run it again
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@lru_cache(maxsize=2)
+def _decoder_pool(workers: int) -> ProcessPoolExecutor:
+    # workers ignore Ctrl-C / Jupyter's "interrupt": it stops the caller, and the pool stays usable
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
 
 
 def normalize_text(text: str) -> str:
@@ -187,7 +260,7 @@ def recognizer_cer(waveforms, texts, sample_rate: int) -> tuple[float, list]:
     """
     if len(waveforms) != len(texts):
         raise ValueError(f"{len(waveforms)} waveforms but {len(texts)} texts")
-    hyps = [transcribe_pocketsphinx(y, sample_rate) for y in waveforms]
+    hyps = transcribe_pocketsphinx_batch(waveforms, sample_rate)
     cer, _ = error_rates(texts, hyps)
     return cer, hyps
 
