@@ -435,11 +435,12 @@ def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, ep
         raise ValueError(f"need at least one string from extra, got n_extra={n_extra}")
     extra_w, extra_t = make_digit_strings(extra, n_extra, seed=seed + 2)[:2] if extra is not None else ([], [])
     extra_f = [string_log_mel(w, SAMPLE_RATE) for w in extra_w]
-    tuning = {}  # speaker -> (texts, silprob -> PocketSphinx's hypotheses), decoded once for every fold
+    tune_w, tune_t, tune_speaker = [], [], []  # PocketSphinx's tuning strings, n_tune by each speaker
     for i, speaker in enumerate(speakers):  # a seed per speaker: their strings must not share digits and pauses
-        tune_w, tune_t, _ = make_digit_strings(digits.subset(digits.speakers.astype(str) == speaker), n_tune,
-                                               seed=seed + 3 + 1000 * (i + 1))
-        tuning[speaker] = tune_t, silprob_hypotheses(tune_w, silprobs)
+        w, t, _ = make_digit_strings(digits.subset(digits.speakers.astype(str) == speaker), n_tune,
+                                     seed=seed + 3 + 1000 * (i + 1))
+        tune_w, tune_t, tune_speaker = tune_w + w, tune_t + t, tune_speaker + [speaker] * len(t)
+    tune_heard = silprob_hypotheses(tune_w, silprobs)  # decoded once, for every fold
     folds = {}
     for speaker in speakers:
         held_out = digits.speakers.astype(str) == speaker
@@ -450,9 +451,9 @@ def leave_one_speaker_out_ctc(digits, n_train: int, n_test: int, n_tune: int, ep
         test_f = [string_log_mel(w, SAMPLE_RATE) for w in test_w]
         model, losses, seconds = train_ctc(train_f, train_t + extra_t, epochs=epochs, seed=seed, verbose=0)
 
-        others = [s for s in speakers if s != speaker]
-        silprob, _ = choose_silprob([t for s in others for t in tuning[s][0]],
-                                    {c: [h for s in others for h in tuning[s][1][c]] for c in silprobs})
+        others = [k for k, s in enumerate(tune_speaker) if s != speaker]  # the training speakers' strings
+        silprob, _ = choose_silprob([tune_t[k] for k in others],
+                                    {c: [heard[k] for k in others] for c, heard in tune_heard.items()})
         hyps = {"greedy": transcribe_batch(model, test_f, "greedy"),
                 "beam_search": transcribe_batch(model, test_f, "beam_search", beam_width),
                 "pocketsphinx": pocketsphinx_strings(test_w, silprob)}
