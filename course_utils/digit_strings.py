@@ -260,7 +260,7 @@ def transcribe(waveform, sample_rate: int, model=None, strategy: str = "greedy",
 def pocketsphinx_strings(waveforms, silprob: float | None = None) -> list[str]:
     """PocketSphinx with a grammar of digit strings (``( zero | one | … | nine )+``) on 8 kHz recordings.
 
-    Decoded on every CPU core (:func:`~course_utils.metrics.transcribe_pocketsphinx_batch`).
+    Decoded in parallel processes (:func:`~course_utils.metrics.transcribe_pocketsphinx_batch`, which says when not).
 
     Parameters
     ----------

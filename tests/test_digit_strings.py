@@ -148,10 +148,10 @@ def test_tuning_strings_are_decoded_once_and_differ_between_speakers(monkeypatch
     made, _ = _stub_folds(monkeypatch, {"a": 0.3, "b": 0.3, "c": 0.3})
     stub, calls = ds.transcribe_pocketsphinx_batch, []
     monkeypatch.setattr(ds, "transcribe_pocketsphinx_batch",
-                        lambda waveforms, *a, **k: calls.extend([1] * len(waveforms)) or stub(waveforms, *a, **k))
+                        lambda waveforms, *a, **k: calls.append(len(waveforms)) or stub(waveforms, *a, **k))
     ds.leave_one_speaker_out_ctc(_three_speaker_digits(), n_train=5, n_test=3, n_tune=2, epochs=1,
                                  silprobs=(0.005, 0.3), verbose=False)
-    assert len(calls) == 3 * 2 * 2 + 3 * 3  # speakers x n_tune x silprobs once, then each fold's test strings
+    assert calls == [3 * 2, 3 * 2, 3, 3, 3]  # every speaker's tuning strings at once per silprob, then each fold's tests
     tuning_texts = [texts for _, _, texts in made[:3]]
     assert len({tuple(t) for t in tuning_texts}) == 3  # every speaker's own draw
 

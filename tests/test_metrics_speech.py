@@ -126,7 +126,8 @@ def test_batch_decoding_in_processes_hears_what_one_by_one_hears():
     rate = clips[0][1]
     clips = [y for y, _ in clips]
     one_by_one = [se.transcribe_pocketsphinx(y, rate) for y in clips]
-    assert se.transcribe_pocketsphinx_batch(clips, rate, workers=2) == one_by_one and any(one_by_one)
+    assert len(set(one_by_one)) == 3  # distinct, so a swapped order would show
+    assert se.transcribe_pocketsphinx_batch(clips, rate, workers=2) == one_by_one
     assert se.transcribe_pocketsphinx_batch(clips, rate, workers=1) == one_by_one
     grammar = dict(vocabulary=DIGIT_WORDS, sequence=True, silprob=3.0)
     words = se.transcribe_pocketsphinx_batch(clips, rate, workers=2, **grammar)
@@ -135,6 +136,7 @@ def test_batch_decoding_in_processes_hears_what_one_by_one_hears():
     assert se.transcribe_pocketsphinx_batch([], rate) == []
     with pytest.raises(AudioError, match="mono"):  # raised in a worker, re-raised here
         se.transcribe_pocketsphinx_batch([clips[0], np.zeros((2, 100))], rate, workers=2)
+    assert se.transcribe_pocketsphinx_batch(clips, rate, workers=2) == one_by_one  # the pool still works
     with pytest.raises(ValueError, match="workers"):
         se.transcribe_pocketsphinx_batch(clips, rate, workers=0)
     with pytest.raises(ValueError, match="positive"):
@@ -147,3 +149,21 @@ def test_digits_from_words():
     assert rec.digits_from_words("four zero seven") == "407" and rec.digits_from_words("") == ""
     with pytest.raises(ValueError, match="hello"):
         rec.digits_from_words("four hello")
+
+
+def test_default_workers_are_one_where_spawn_would_run_the_main_script_again(monkeypatch):
+    import sys
+    import types
+
+    def main(name=None, file=None):
+        module = types.ModuleType("__main__")
+        module.__spec__ = None if name is None else types.SimpleNamespace(name=name)
+        if file is not None:
+            module.__file__ = file
+        monkeypatch.setitem(sys.modules, "__main__", module)
+        return se.speech._default_workers()
+
+    assert main(file="/tmp/script.py") == 1  # python script.py
+    assert main(name="package.module", file="/tmp/package/module.py") == 1  # python -m package.module
+    cores = main(name="pytest.__main__", file="/tmp/pytest/__main__.py")  # python -m pytest
+    assert cores == main() and 1 <= cores <= 8  # also a notebook, the interactive prompt

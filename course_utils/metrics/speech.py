@@ -6,7 +6,7 @@ so that every speech model in the course is scored by the same code:
 * **Intelligibility** — :func:`transcribe_pocketsphinx` runs CMU PocketSphinx with the US-English
   acoustic model, dictionary and language model that ship inside the ``pocketsphinx`` wheel (or a
   JSGF grammar of a few words). It was trained on none of the course's data, so it is an
-  independent listener; :func:`transcribe_pocketsphinx_batch` decodes many clips on every CPU core.
+  independent listener; :func:`transcribe_pocketsphinx_batch` decodes many clips in parallel processes.
   :func:`error_rates` gives CER and WER (jiwer); :func:`recognizer_cer`
   scores a set of waveforms against their prompts.
 * **Distances** — :func:`mel_cepstral_distortion` (MCD, Kubichek 1993, DTW-aligned),
@@ -68,8 +68,9 @@ def transcribe_pocketsphinx_batch(waveforms, sample_rate: int, vocabulary=None, 
 
     PocketSphinx decodes on one CPU core and keeps Python's global interpreter lock while it does,
     so threads do not help; processes do. The pool is started on first use (``spawn``: each worker
-    imports only this module, not Keras) and kept for later calls, each worker keeping its decoders.
-    Every clip is decoded from fresh front-end statistics, so the words are the same as one by one.
+    imports only this module, not Keras) and kept for later calls, each worker keeping its decoders
+    (about 100 MB of memory each). Every clip is decoded from fresh front-end statistics, so the words
+    are the same as one by one.
 
     Parameters
     ----------
@@ -80,10 +81,11 @@ def transcribe_pocketsphinx_batch(waveforms, sample_rate: int, vocabulary=None, 
     vocabulary, sequence, silprob
         As :func:`transcribe_pocketsphinx`.
     workers : int, optional
-        Decoder processes. Default: the CPU cores this process may use — in a notebook, at the
-        interactive prompt or under ``python -m``; in a script run by its path, 1, because ``spawn``
-        re-imports the main script in every worker (pass ``workers`` there only under
-        ``if __name__ == "__main__":``). 1 decodes here, one clip after another, without a pool.
+        Decoder processes. Default: the CPU cores this process may use, at most 8 — in a notebook, at
+        the interactive prompt or under ``python -m package`` (e.g. ``python -m pytest``); but 1 in a
+        script run by its path or as ``python -m package.module``, because ``spawn`` runs the main
+        script again in every worker (pass ``workers`` there only under ``if __name__ == "__main__":``).
+        1 decodes here, one clip after another, without a pool.
 
     Returns
     -------
@@ -96,6 +98,8 @@ def transcribe_pocketsphinx_batch(waveforms, sample_rate: int, vocabulary=None, 
         ``workers`` < 1; and what :func:`transcribe_pocketsphinx` raises for any clip.
     AudioError
         As :func:`transcribe_pocketsphinx`.
+    concurrent.futures.process.BrokenProcessPool
+        A worker died twice (e.g. killed for memory); the next call starts a new pool.
     """
     waveforms = list(waveforms)
     workers = _default_workers() if workers is None else int(workers)
@@ -107,18 +111,21 @@ def transcribe_pocketsphinx_batch(waveforms, sample_rate: int, vocabulary=None, 
                      silprob=silprob)
     if workers == 1 or len(waveforms) < 2:
         return [decode(y) for y in waveforms]
-    try:
-        return list(_decoder_pool(min(workers, len(waveforms))).map(decode, waveforms))
-    except BrokenProcessPool:  # a worker was killed (e.g. out of memory): start a new pool next time
-        _decoder_pool.cache_clear()
-        raise
+    for attempt in range(2):
+        try:  # a spawn pool starts its processes as work arrives: a 3-clip call starts at most 3
+            return list(_decoder_pool(workers).map(decode, waveforms))
+        except BrokenProcessPool:  # a worker died (killed for memory, or Ctrl-C while it started): a new pool
+            _decoder_pool.cache_clear()
+            if attempt:
+                raise
 
 
 def _default_workers() -> int:
     main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) is None and hasattr(main, "__file__"):
-        return 1  # a script run by its path: each spawned worker would run it again
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if (name is None and hasattr(main, "__file__")) or (name is not None and not name.endswith("__main__")):
+        return 1  # `python script.py` or `python -m package.module`: each spawned worker would run it again
+    return min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 @lru_cache(maxsize=2)
@@ -242,6 +249,8 @@ def error_rates(references, hypotheses, *, characters_as_words: bool = False) ->
 
 def recognizer_cer(waveforms, texts, sample_rate: int) -> tuple[float, list]:
     """CER of PocketSphinx on ``waveforms`` against their prompt ``texts``.
+
+    The clips are decoded in parallel processes (:func:`transcribe_pocketsphinx_batch`).
 
     Parameters
     ----------
