@@ -21,10 +21,9 @@ import numpy as np
 from . import saving
 from .audio import trim_silence
 from .digit_features import SAMPLE_RATE, add_noise, pitch_perturb, random_gain, speed_perturb, string_log_mel
-from .data import DIGIT_WORDS
-from .metrics import ErrorRates, error_rates, transcribe_pocketsphinx_batch
+from .metrics import ErrorRates, error_rates
 from .models import ctc
-from .recognition import digits_from_words
+from .recognition import pocketsphinx_digits_batch
 
 #: The candidates for PocketSphinx's weight of a silence between words (its ``-silprob``, a probability
 #: that may exceed 1; its default is 0.005), among which :func:`choose_silprob` picks one on the training
@@ -260,7 +259,7 @@ def transcribe(waveform, sample_rate: int, model=None, strategy: str = "greedy",
 def pocketsphinx_strings(waveforms, silprob: float | None = None) -> list[str]:
     """PocketSphinx with a grammar of digit strings (``( zero | one | … | nine )+``) on 8 kHz recordings.
 
-    Decoded in parallel processes (:func:`~course_utils.metrics.transcribe_pocketsphinx_batch`, which says when not).
+    Decoded in parallel processes (:func:`~course_utils.recognition.pocketsphinx_digits_batch`).
 
     Parameters
     ----------
@@ -274,8 +273,7 @@ def pocketsphinx_strings(waveforms, silprob: float | None = None) -> list[str]:
     list of str
         The digits heard in each recording, e.g. ``"407"``.
     """
-    return [digits_from_words(words) for words in transcribe_pocketsphinx_batch(
-        waveforms, SAMPLE_RATE, vocabulary=DIGIT_WORDS, sequence=True, silprob=silprob)]
+    return pocketsphinx_digits_batch(waveforms, SAMPLE_RATE, sequence=True, silprob=silprob)
 
 
 def silprob_hypotheses(waveforms, candidates=SILPROBS) -> dict:

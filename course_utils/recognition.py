@@ -10,7 +10,7 @@ generic protocol of :func:`course_utils.evaluation.leave_one_speaker_out`), comp
 recipes, with and without synthetic voices, and an ensemble of two architectures on every fold
 (:func:`compare_recipes`, :func:`recipe_table`). Public
 functions on raw audio: :func:`recognize` (one digit, with the model notebook 04 saved) and
-:func:`pocketsphinx_digits`, the classical HMM baseline.
+:func:`pocketsphinx_digits` (and :func:`pocketsphinx_digits_batch`), the classical HMM baseline.
 
 References
 ----------
@@ -33,7 +33,7 @@ from keras import ops
 from . import evaluation, saving
 from .data import DIGIT_WORDS
 from .digit_features import AUGMENTATIONS, digit_log_mel, feature_set
-from .metrics import transcribe_pocketsphinx
+from .metrics import transcribe_pocketsphinx, transcribe_pocketsphinx_batch
 from .models.digit_classifiers import BUILDERS
 
 #: The runs of :func:`augmentation_ablation`: none, each augmentation alone, and the synthetic voices.
@@ -676,6 +676,38 @@ def pocketsphinx_digits(waveform, sample_rate: int, sequence: bool = True, silpr
     """
     return digits_from_words(transcribe_pocketsphinx(waveform, sample_rate, vocabulary=DIGIT_WORDS,
                                                      sequence=sequence, silprob=silprob))
+
+
+def pocketsphinx_digits_batch(waveforms, sample_rate: int, sequence: bool = True,
+                              silprob: float | None = None) -> list[str]:
+    """:func:`pocketsphinx_digits` on many recordings, decoded in parallel processes.
+
+    The processes are :func:`~course_utils.metrics.transcribe_pocketsphinx_batch`'s (which says when it
+    decodes in this process instead); the digits are the same as one recording at a time.
+
+    Parameters
+    ----------
+    waveforms : sequence of np.ndarray, float, shape (n_samples,)
+        Mono speech in [-1, 1], all at ``sample_rate``.
+    sample_rate : int
+        Hz.
+    sequence, silprob
+        As :func:`pocketsphinx_digits`.
+
+    Returns
+    -------
+    list of str
+        The recognised digits of each recording, in input order (``""`` where nothing was recognised).
+
+    Raises
+    ------
+    course_utils.audio.AudioError
+        An empty, multi-channel or non-finite recording.
+    ValueError
+        ``silprob`` ≤ 0.
+    """
+    return [digits_from_words(words) for words in transcribe_pocketsphinx_batch(
+        waveforms, sample_rate, vocabulary=DIGIT_WORDS, sequence=sequence, silprob=silprob)]
 
 
 def digits_from_words(text: str) -> str:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import tone
-from course_utils import digit_strings as ds, metrics, saving
+from course_utils import digit_strings as ds, metrics, recognition, saving
 from course_utils.audio import AudioError
 from course_utils.data import DIGIT_WORDS, SpokenDigits
 from course_utils.digit_features import string_log_mel
@@ -122,7 +122,7 @@ def _stub_folds(monkeypatch, best_silprob):
     monkeypatch.setattr(ds, "make_digit_strings", make)
     monkeypatch.setattr(ds, "train_ctc", train)
     monkeypatch.setattr(ds, "transcribe_batch", lambda model, features, *a: ["1"] * len(features))
-    monkeypatch.setattr(ds, "transcribe_pocketsphinx_batch", pocketsphinx)
+    monkeypatch.setattr(recognition, "transcribe_pocketsphinx_batch", pocketsphinx)
     return made, trained
 
 
@@ -146,8 +146,8 @@ def test_every_speaker_is_held_out_once_and_never_trains(monkeypatch):
 
 def test_tuning_strings_are_decoded_once_and_differ_between_speakers(monkeypatch):
     made, _ = _stub_folds(monkeypatch, {"a": 0.3, "b": 0.3, "c": 0.3})
-    stub, calls = ds.transcribe_pocketsphinx_batch, []
-    monkeypatch.setattr(ds, "transcribe_pocketsphinx_batch",
+    stub, calls = recognition.transcribe_pocketsphinx_batch, []
+    monkeypatch.setattr(recognition, "transcribe_pocketsphinx_batch",
                         lambda waveforms, *a, **k: calls.append(len(waveforms)) or stub(waveforms, *a, **k))
     ds.leave_one_speaker_out_ctc(_three_speaker_digits(), n_train=5, n_test=3, n_tune=2, epochs=1,
                                  silprobs=(0.005, 0.3), verbose=False)

@@ -83,6 +83,11 @@ def test_pocketsphinx_vocabulary_grammar():
     one, rate = espeak_say("seven", "en-us", rate_wpm=120)
     heard = rec.pocketsphinx_digits(one, rate, sequence=False)
     assert len(heard) == 1 and heard.isdigit(), heard
+    # the batch form (parallel processes) hears the same digits as one by one, in input order
+    assert rec.pocketsphinx_digits_batch([one, y, one], rate) == [rec.pocketsphinx_digits(one, rate), digits,
+                                                                 rec.pocketsphinx_digits(one, rate)]
+    assert rec.pocketsphinx_digits_batch([y, one], rate, sequence=False) == [
+        rec.pocketsphinx_digits(y, rate, sequence=False), heard]
     # the grammar admits nothing but its words, even for a sentence outside it
     words = se.transcribe_pocketsphinx(*espeak_say("hello world", "en-us"), vocabulary=("yes", "no"))
     assert set(words.split()) <= {"yes", "no"}
