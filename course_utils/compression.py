@@ -58,7 +58,7 @@ from .metrics.image import MS_SSIM_MIN_SIDE
 #: (called by ``scripts/train_compression.py`` and by the notebook's ``RETRAIN = True`` path alike).
 #: The VAE's budget is shared 3 : 1 between the VAE and the plain autoencoder.
 TRAINING_MINUTES = {"image_base": 15.0, "image_finetune": 5.0, "hyperprior_base": 60.0, "hyperprior_finetune": 12.0,
-                    "vae": 5.0, "wavenet": 111.0}
+                    "hyperprior_polish": 7.0, "vae": 5.0, "wavenet": 111.0}
 
 
 # ----------------------------------------------------------------------------- rates, counted from bytes

@@ -1,8 +1,9 @@
 """Train the weights that notebook 02 (compression) ships in ``course_utils/weights/``.
 
-    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py all      # everything, ~4 h 20 min, 2 CPU cores
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py all      # everything, ~4 h 55 min, 2 CPU cores
     COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py image    # the learned image codec (4 λ)
-    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py hyperprior  # the scale hyperprior (5 λ), ~2 h
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py hyperprior  # the scale hyperprior (5 λ), ~2.4 h
+    COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py hyperprior_polish  # its last stage alone
     COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py vae      # VAE + plain autoencoder (faces)
     COURSE_DATA_DIR=/path/to/mirror python scripts/train_compression.py wavenet  # WaveNet speech decoder
 
@@ -13,7 +14,8 @@ Each part is one library function — ``image_codec.train_shipped`` (``family="h
 This script only saves what they return. ``--scale 0.5`` halves every time budget. ``--out DIR`` writes the
 weights there instead of ``course_utils/weights/``. The hyperprior is saved after each stage (the base, then
 each fine-tune), so an interrupted run keeps what it finished: ``--only 0 1`` then fine-tunes just those λ ids
-from the saved base.
+from the saved base. Its last stage, ``ic.polish_shipped`` (whole photos instead of crops), then trains each saved
+λ further and saves it again; ``hyperprior_polish`` runs that stage alone on the saved weights (``--only`` too).
 """
 from __future__ import annotations
 
@@ -36,18 +38,31 @@ def train_image(scale: float, only=None, family: str = "factorized") -> None:
     base_id = spec.lambdas.index(spec.base_lambda)
     base = ic.load_codec(base_id, family) if only else None  # --only: fine-tune from the saved base
     if base is None:  # the base first, saved before any fine-tune starts
-        base = ic.train_shipped(scale, only=[], family=family)[base_id]
+        base = ic.train_shipped(scale, only=[], family=family, polish=False)[base_id]
         saving.save_weights(base, ic.weights_path(base_id, family))
         print(f"saved {ic.weights_path(base_id, family)}", flush=True)
     for lambda_id in range(len(spec.lambdas)):
         if lambda_id != base_id and (not only or lambda_id in only):
-            model = ic.train_shipped(scale, base=base, only=[lambda_id], family=family)[lambda_id]
+            model = ic.train_shipped(scale, base=base, only=[lambda_id], family=family, polish=False)[lambda_id]
             saving.save_weights(model, ic.weights_path(lambda_id, family))
             print(f"saved {ic.weights_path(lambda_id, family)}", flush=True)
 
 
 def train_hyperprior(scale: float, only=None) -> None:
     train_image(scale, only, family="hyperprior")
+    polish_hyperprior(scale, only)
+
+
+def polish_hyperprior(scale: float, only=None) -> None:
+    """The hyperprior's last stage (ic.polish_shipped), on the saved weights, one λ at a time, each saved."""
+    from course_utils import image_codec as ic
+    from course_utils import saving
+
+    for lambda_id in range(len(ic.HYPERPRIOR_LAMBDAS)):
+        if not only or lambda_id in only:
+            model = ic.polish_shipped({lambda_id: ic.load_codec(lambda_id, "hyperprior")}, scale)[lambda_id]
+            saving.save_weights(model, ic.weights_path(lambda_id, "hyperprior"))
+            print(f"saved {ic.weights_path(lambda_id, 'hyperprior')}", flush=True)
 
 
 def train_vae(scale: float, only=None) -> None:
@@ -67,11 +82,12 @@ def train_wavenet(scale: float, only=None) -> None:
 
 
 PARTS = {"image": train_image, "hyperprior": train_hyperprior, "vae": train_vae, "wavenet": train_wavenet}
+EXTRA_PARTS = {"hyperprior_polish": polish_hyperprior}  # a stage of "hyperprior", on its own (not part of "all")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("part", choices=["all", *PARTS])
+    parser.add_argument("part", choices=["all", *PARTS, *EXTRA_PARTS])
     parser.add_argument("--scale", type=float, default=1.0,
                         help="multiplies every time budget (course_utils.compression.TRAINING_MINUTES)")
     parser.add_argument("--only", type=int, nargs="*",
@@ -85,7 +101,7 @@ def main(argv=None) -> int:
         saving.WEIGHTS_DIR = Path(args.out).resolve()
     for part in list(PARTS) if args.part == "all" else [args.part]:
         start = time.perf_counter()
-        PARTS[part](args.scale, only=args.only)
+        {**PARTS, **EXTRA_PARTS}[part](args.scale, only=args.only)
         print(f"{part}: {(time.perf_counter() - start) / 60:.1f} min", flush=True)
     return 0
 

@@ -207,4 +207,5 @@ def test_retrain_cells_and_the_training_script_run_the_same_recipes():
         assert "TRAINING_MINUTES[" not in text and "max_seconds" not in text, "budgets are read in the library only"
     assert 'ic.train_shipped(family="hyperprior")' in "".join(retrain) and '"hyperprior": train_hyperprior' in script
     assert set(compression.TRAINING_MINUTES) == {"image_base", "image_finetune", "hyperprior_base", "hyperprior_finetune",
-                                                 "vae", "wavenet"}
+                                                 "hyperprior_polish", "vae", "wavenet"}
+    assert '"hyperprior_polish": polish_hyperprior' in script and "ic.polish_shipped(" in script

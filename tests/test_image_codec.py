@@ -120,9 +120,41 @@ def test_train_shipped_is_the_shipped_recipe_and_budget(monkeypatch):
     minutes = compression.TRAINING_MINUTES
     assert calls["budget"] == (minutes["image_base"] * 30, minutes["image_finetune"] * 30)
     assert calls["kwargs"] == {"log_every": 50, "base": None, "only": None, "family": "factorized"}
-    ic.train_shipped(family="hyperprior")
+    polished = []
+    monkeypatch.setattr(ic, "polish_shipped", lambda models, scale, log_every: polished.append((models, scale))
+                        or {i: "polished" for i in models})
+    assert ic.train_shipped(family="hyperprior") == {3: "polished"}  # its last stage: whole photos
     assert calls["budget"] == (minutes["hyperprior_base"] * 60, minutes["hyperprior_finetune"] * 60)
-    assert calls["kwargs"]["family"] == "hyperprior"
+    assert calls["kwargs"]["family"] == "hyperprior" and polished == [({3: "model"}, 1.0)]
+    assert ic.train_shipped(family="hyperprior", polish=False) == {3: "model"} and len(polished) == 1
+    assert ic.train_shipped(scale=0.5) == {3: "model"} and len(polished) == 1  # the factorised prior: no such stage
+    given = object()
+    monkeypatch.setattr(ic, "train_family", lambda *a, **k: {2: given, 3: "model"})
+    ic.train_shipped(family="hyperprior", base=given)
+    assert polished[-1] == ({3: "model"}, 1.0), "a given base is not trained again"
+
+
+def test_polish_trains_on_whole_photos_at_the_models_own_lambda(monkeypatch):
+    seen = {}
+
+    def train_codec(images, lmbda, **kwargs):
+        seen.update(lmbda=lmbda, **kwargs)
+        return kwargs["model"], {}
+
+    monkeypatch.setattr(ic, "train_codec", train_codec)
+    model = hyperprior.build_codec(0.02, filters=8, latent=6, hyper=4)
+    images = np.zeros((3, 72, 90, 3), np.uint8)
+    assert ic.polish_codec(model, images, seconds=5.0, seed=3) is model
+    assert seen["crop"] == 64 and seen["batch_size"] == 2 and seen["lmbda"] == 0.02  # largest multiple of 16
+    assert seen["max_seconds"] == 5.0 and seen["seed"] == 3 and seen["learning_rate"] == 1e-4
+
+    monkeypatch.setattr(ic.data, "load_photo_domains", lambda **kwargs: _Photos())
+    calls = []
+    monkeypatch.setattr(ic, "polish_codec", lambda m, images, seconds, seed, log_every: calls.append((m, seconds, seed))
+                        or m)
+    assert ic.polish_shipped({4: "b", 1: "a"}, scale=0.5) == {1: "a", 4: "b"}
+    minutes = compression.TRAINING_MINUTES["hyperprior_polish"]
+    assert calls == [("a", minutes * 30, 101), ("b", minutes * 30, 104)]
 
 
 def test_shipped_image_codecs_load_and_compress():
