@@ -17,6 +17,8 @@ information z that predicts a Gaussian's σ for every latent element). This modu
   ``[−SUPPORT, SUPPORT]`` (magic ``LIC1``); the hyperprior's ẑ the same way, then ŷ with one quantised Gaussian
   per element (magic ``LHP1``) — behind a small header (magic, version, image size, λ id, channels, CRC-32;
   :mod:`course_utils.bitstream`); :func:`decode` inverts it. Bits per pixel are counted from those bytes.
+  :func:`refine_latents` (``encode(..., refine_steps=N)``) fits the hyperprior's y and z to one image by gradient
+  descent on its own rate–distortion cost before coding them: slower encoding, the same stream and decoder.
 * **Evaluation**: :func:`rate_distortion` — every image through encode → bytes → decode with every codec;
   :func:`latent_bits` — where in the image a codec spends its bits.
 """
@@ -44,6 +46,7 @@ STRIDE = 16       # total downsampling of g_a: the image is padded to a multiple
 SUPPORT = 48      # integer latents coded with a factorised prior are clipped to [−SUPPORT, SUPPORT]
 Y_SUPPORT = 1024  # the hyperprior's y is clipped to [−Y_SUPPORT, Y_SUPPORT] (wide: the range costs nothing)
 HYPER_STRIDE = 4  # z has one position per HYPER_STRIDE × HYPER_STRIDE positions of y (h_a's two stride-2 layers)
+REFINE_STEPS = 30  # Adam steps of encode-time latent refinement (:func:`refine_latents`) in notebook 02's results
 MAGIC, VERSION = b"LIC1", 1
 MAX_SIDE = 8192
 
@@ -460,7 +463,90 @@ def gaussian_stds(model, z_hat: np.ndarray, y_shape: tuple) -> np.ndarray:
     return table[index].ravel()
 
 
-def encode(image, lambda_id: int = 3, model=None, family: str = "factorized") -> bytes:
+def refine_latents(model, image, steps: int = REFINE_STEPS, learning_rate: float = 0.01, seed: int = 0):
+    """Encode-time optimisation: fit the hyperprior codec's y and z to one image, on that image's own R + λD.
+
+    g_a and h_a are trained to give good latents for *all* photos in one pass (amortised inference); for any
+    single image better ones exist — the gap is large for a small, briefly trained model. Starting from
+    ``y = g_a(x)``, ``z = h_a(|y|)``, Adam with a cosine-decayed learning rate lowers the loss the model was trained
+    on, ``R + λ·255²·MSE`` for this image: the distortion through ``ŷ = round(y)`` (straight-through gradient), the
+    rate's gradient through uniform noise, as in training. Every iterate's loss is also measured with the rounded
+    latents the coder will write, and the lowest is returned, so by the model's own count of bits the result is
+    never worse than ``g_a``'s. Only the encoder changes: the stream format and :func:`decode` are the same.
+    Measured with the shipped models on the mirror's eight Kodak photos: 30 steps took the BD-rate against WebP from
+    +12.9 % to +4.5 % (20 steps: +5.7 %), at about 0.35 s per step for 768×512 pixels on two CPU cores.
+
+    Follows J. Campos, S. Meierhans, A. Djelouah and C. Schroers (2019), "Content adaptive optimization for neural
+    image compression" (CVPR workshops), and Y. Yang, R. Bamler and S. Mandt (2020), "Improving inference for
+    neural image compression" (NeurIPS), which names the amortisation gap.
+
+    Parameters
+    ----------
+    model : HyperpriorCodec
+    image : np.ndarray, uint8, (H, W, 3), or PIL.Image in mode RGB
+        As for :func:`encode`: edge-padded to a multiple of :data:`STRIDE`; the distortion counts its H × W
+        pixels only.
+    steps : int
+        Adam steps (0: ``g_a``'s latents).
+    learning_rate : float
+        Initial learning rate, decayed to 0 over ``steps`` (cosine).
+    seed : int
+        Seed of the noise (the result is deterministic for a given seed).
+
+    Returns
+    -------
+    y, z : np.ndarray, float32, (1, H'/16, W'/16, latent) and (1, ⌈H'/64⌉, ⌈W'/64⌉, hyper)
+        Unrounded latents of the padded image (H' × W'); :func:`encode` rounds them.
+
+    Raises
+    ------
+    ValueError
+        ``model`` is not a hyperprior codec, ``steps`` < 0, or a bad image (see :func:`check_image`).
+
+    Examples
+    --------
+    >>> model = shipped_codecs("hyperprior")[1]
+    >>> y, z = refine_latents(model, photo, steps=30)   # photo: uint8 (H, W, 3)
+    >>> stream = encode(photo, lambda_id=1, model=model, refine_steps=30)   # the same, then coded
+    """
+    if getattr(model, "family", None) != "hyperprior":
+        raise ValueError("refine_latents needs a hyperprior codec (family 'hyperprior')")
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    image = check_image(image)
+    height, width = image.shape[:2]
+    x = tf.constant(_pad(image).astype(np.float32)[None] / 255.0)
+    y = tf.Variable(model.encode_latent(x))
+    z = tf.Variable(model.hyper_latent(y))
+    pixels = float(height * width)
+    optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, max(steps, 1)))
+
+    def bits(y_, z_):  # −log₂ P(y | z) − log₂ P(z), the rate the model was trained on
+        sigma = model.scales(z_, ops.shape(y))
+        log_p = ops.sum(ops.log(hyperprior.gaussian_likelihood(y_, sigma))) + ops.sum(ops.log(model.prior(z_)))
+        return -log_p / np.log(2.0)
+
+    def noisy(v, draw):  # v + U(−½, ½), a fresh, seeded draw each time
+        return v + tf.random.stateless_uniform(tf.shape(v), [seed, draw], -0.5, 0.5)
+
+    best, best_loss = (y.numpy(), z.numpy()), np.inf
+    for step in range(steps + 1):
+        with tf.GradientTape() as tape:
+            y_hat = y + tf.stop_gradient(tf.round(y) - y)   # rounded, straight-through gradient
+            z_hat = z + tf.stop_gradient(tf.round(z) - z)
+            x_hat = model.decode_latent(y_hat)[:, :height, :width]
+            distortion = model.lmbda * 255.0 ** 2 * ops.mean(ops.square(x_hat - x[:, :height, :width]))
+            noisy_rate = bits(noisy(y, 2 * step), noisy(z, 2 * step + 1)) / pixels
+            coded = float(bits(tf.round(y), tf.round(z)) / pixels + distortion)   # what the coder will write
+            loss = noisy_rate + distortion
+        if coded < best_loss:
+            best, best_loss = (y.numpy(), z.numpy()), coded
+        if step < steps:
+            optimizer.apply_gradients(zip(tape.gradient(loss, [y, z]), [y, z]))
+    return best
+
+
+def encode(image, lambda_id: int = 3, model=None, family: str = "factorized", refine_steps: int = 0) -> bytes:
     """Compress an RGB image with a learned codec.
 
     The factorised-prior codec writes a ``LIC1`` stream: its latent, one categorical model per channel.
@@ -477,6 +563,9 @@ def encode(image, lambda_id: int = 3, model=None, family: str = "factorized") ->
     model : ImageCodec or HyperpriorCodec, optional
         Defaults to the shipped model of ``family`` for ``lambda_id``; a given model sets the family.
     family : {"factorized", "hyperprior"}
+    refine_steps : int
+        Hyperprior only: fit y and z to this image with that many steps of :func:`refine_latents` (slower encoding,
+        fewer bits at the same quality; decoding is unchanged). 0: the analysis transforms' latents.
 
     Returns
     -------
@@ -487,7 +576,8 @@ def encode(image, lambda_id: int = 3, model=None, family: str = "factorized") ->
     Raises
     ------
     ValueError
-        Wrong image mode, shape, dtype or size (see :func:`check_image`), unknown ``lambda_id`` or family.
+        Wrong image mode, shape, dtype or size (see :func:`check_image`), unknown ``lambda_id`` or family;
+        ``refine_steps`` for a factorised-prior codec.
     """
     import constriction
 
@@ -496,10 +586,16 @@ def encode(image, lambda_id: int = 3, model=None, family: str = "factorized") ->
         raise ValueError(f"lambda id {lambda_id} must be 0–254")
     model = model if model is not None else shipped_codecs(family)[int(lambda_id)]
     x = _pad(image).astype(np.float32)[None] / 255.0
-    y = model.encode_latent(x)
+    if refine_steps and model.family != "hyperprior":
+        raise ValueError("refine_steps needs a hyperprior codec; the factorised-prior codec encodes g_a's latent")
+    if refine_steps:
+        y, z = refine_latents(model, image, refine_steps)
+    else:
+        y = model.encode_latent(x)
+        z = model.hyper_latent(y) if model.family == "hyperprior" else None
     encoder = constriction.stream.queue.RangeEncoder()
     if model.family == "hyperprior":
-        z_hat = np.clip(np.round(ops.convert_to_numpy(model.hyper_latent(y))[0]), -SUPPORT, SUPPORT)
+        z_hat = np.clip(np.round(ops.convert_to_numpy(z)[0]), -SUPPORT, SUPPORT)
         y_hat = np.clip(np.round(ops.convert_to_numpy(y)[0]), -Y_SUPPORT, Y_SUPPORT).astype(np.int32)
         _encode_factorized(encoder, (z_hat + SUPPORT).astype(np.int32), _pmf_tables(model))
         stds = gaussian_stds(model, z_hat.astype(np.float32), y_hat.shape)
@@ -627,7 +723,7 @@ def float_latent_bpp(model, image: np.ndarray) -> float:
     return y.size * 32 / (image.shape[0] * image.shape[1])
 
 
-def rate_distortion(codecs: dict, images, names=None) -> dict:
+def rate_distortion(codecs: dict, images, names=None, refine_steps: int = 0, progress: bool = False) -> dict:
     """Every image through ``encode → bytes → decode`` with every codec: bits per pixel, PSNR and MS-SSIM.
 
     Parameters
@@ -638,6 +734,10 @@ def rate_distortion(codecs: dict, images, names=None) -> dict:
         E.g. the Kodak photos (MS-SSIM needs sides of at least 161 pixels).
     names : sequence of str, optional
         The images' names (default ``"0"``, ``"1"``…).
+    refine_steps : int
+        Passed to :func:`encode` (hyperprior codecs only): encode-time refinement of the latents.
+    progress : bool
+        Show a progress bar over the encodings (tqdm).
 
     Returns
     -------
@@ -648,11 +748,14 @@ def rate_distortion(codecs: dict, images, names=None) -> dict:
     """
     names = [str(i) for i in range(len(images))] if names is None else list(names)
     per_image = {name: [] for name in names}
-    for lambda_id, codec in codecs.items():
-        for name, image in zip(names, images):
-            stream = encode(image, lambda_id=lambda_id, model=codec)
-            out = decode(stream, model=codec)
-            per_image[name].append((bpp(stream, image.shape), metrics.psnr(image, out), metrics.ms_ssim(image, out)))
+    from tqdm.auto import tqdm
+
+    jobs = [(lambda_id, codec, name, image) for lambda_id, codec in codecs.items()
+            for name, image in zip(names, images)]
+    for lambda_id, codec, name, image in tqdm(jobs, desc="encode + decode", disable=not progress):
+        stream = encode(image, lambda_id=lambda_id, model=codec, refine_steps=refine_steps)
+        out = decode(stream, model=codec)
+        per_image[name].append((bpp(stream, image.shape), metrics.psnr(image, out), metrics.ms_ssim(image, out)))
     result = {"lambda_id": list(codecs), "per_image": per_image}
     for col, key in enumerate(("bpp", "psnr", "ms_ssim")):
         result[key] = [float(np.mean([per_image[name][k][col] for name in names])) for k in range(len(codecs))]
