@@ -474,7 +474,7 @@ def refine_latents(model, image, steps: int = REFINE_STEPS, learning_rate: float
     latents the coder will write, and the lowest is returned, so by the model's own count of bits the result is
     never worse than ``g_a``'s. Only the encoder changes: the stream format and :func:`decode` are the same.
     Measured with the shipped models on the mirror's eight Kodak photos: 30 steps took the BD-rate against WebP from
-    +12.9 % to +4.5 % (20 steps: +5.7 %), at about 0.35 s per step for 768×512 pixels on two CPU cores.
+    +12.9 % to +4.5 % (20 steps: +5.7 %); 30 steps take about 5 s for 768×512 pixels on two CPU cores.
 
     Follows J. Campos, S. Meierhans, A. Djelouah and C. Schroers (2019), "Content adaptive optimization for neural
     image compression" (CVPR workshops), and Y. Yang, R. Bamler and S. Mandt (2020), "Improving inference for
@@ -529,20 +529,25 @@ def refine_latents(model, image, steps: int = REFINE_STEPS, learning_rate: float
     def noisy(v, draw):  # v + U(−½, ½), a fresh, seeded draw each time
         return v + tf.random.stateless_uniform(tf.shape(v), [seed, draw], -0.5, 0.5)
 
-    best, best_loss = (y.numpy(), z.numpy()), np.inf
-    for step in range(steps + 1):
+    @tf.function  # traced once per image: about 30 % faster than running eagerly
+    def step(draw):
+        """One Adam step; returns the loss of the latents *before* it, rounded as coded, and those latents."""
+        y_now, z_now = tf.identity(y), tf.identity(z)
         with tf.GradientTape() as tape:
             y_hat = y + tf.stop_gradient(tf.round(y) - y)   # rounded, straight-through gradient
-            z_hat = z + tf.stop_gradient(tf.round(z) - z)
             x_hat = model.decode_latent(y_hat)[:, :height, :width]
             distortion = model.lmbda * 255.0 ** 2 * ops.mean(ops.square(x_hat - x[:, :height, :width]))
-            noisy_rate = bits(noisy(y, 2 * step), noisy(z, 2 * step + 1)) / pixels
-            coded = float(bits(tf.round(y), tf.round(z)) / pixels + distortion)   # what the coder will write
+            noisy_rate = bits(noisy(y, draw), noisy(z, draw + 1)) / pixels
             loss = noisy_rate + distortion
-        if coded < best_loss:
-            best, best_loss = (y.numpy(), z.numpy()), coded
-        if step < steps:
-            optimizer.apply_gradients(zip(tape.gradient(loss, [y, z]), [y, z]))
+        coded = bits(tf.round(y_now), tf.round(z_now)) / pixels + distortion   # what the coder would write
+        optimizer.apply_gradients(zip(tape.gradient(loss, [y, z]), [y, z]))
+        return coded, y_now, z_now
+
+    best, best_loss = (y.numpy(), z.numpy()), np.inf
+    for k in range(steps + 1 if steps else 0):   # the last step's learning rate is 0: it only measures
+        coded, y_k, z_k = step(tf.constant(2 * k))
+        if float(coded) < best_loss:
+            best, best_loss = (y_k.numpy(), z_k.numpy()), float(coded)
     return best
 
 
