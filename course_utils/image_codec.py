@@ -469,16 +469,22 @@ def refine_latents(model, image, steps: int = REFINE_STEPS, learning_rate: float
     g_a and h_a are trained to give good latents for *all* photos in one pass (amortised inference); for any
     single image better ones exist — the gap is large for a small, briefly trained model. Starting from
     ``y = g_a(x)``, ``z = h_a(|y|)``, Adam with a cosine-decayed learning rate lowers the loss the model was trained
-    on, ``R + λ·255²·MSE`` for this image: the distortion through ``ŷ = round(y)`` (straight-through gradient), the
-    rate's gradient through uniform noise, as in training. Every iterate's loss is also measured with the rounded
-    latents the coder will write, and the lowest is returned, so by the model's own count of bits the result is
-    never worse than ``g_a``'s. Only the encoder changes: the stream format and :func:`decode` are the same.
-    Measured with the shipped models on the mirror's eight Kodak photos: 30 steps took the BD-rate against WebP from
-    +12.9 % to +4.5 % (20 steps: +5.7 %); 30 steps take about 5 s for 768×512 pixels on two CPU cores.
+    on, ``R + λ·255²·MSE`` for this image. The rate's gradient comes through uniform noise, as in training; the
+    distortion's through the rounded latent ``ŷ = round(y)`` with a straight-through gradient (training used noise
+    there too), since rounding is what the decoder will see. Every iterate's loss is also measured with the rounded
+    latents, and the lowest is returned, so by the model's own count of bits the result is never worse than
+    ``g_a``'s. That count differs from the stream only in details: :func:`encode` clips ẑ to ±:data:`SUPPORT` and
+    codes with σ rounded to the scale table, and :func:`decode` rounds the pixels to uint8. Only the encoder
+    changes: the stream format and :func:`decode` are the same. Measured with the shipped models on the mirror's
+    eight Kodak photos (notebook 02's full run): 30 steps took the BD-rate against WebP from +13.0 % to +4.4 %
+    (20 steps gave +5.7 % in a probe); 30 steps take about 5 s for 768×512 pixels on two CPU cores.
 
     Follows J. Campos, S. Meierhans, A. Djelouah and C. Schroers (2019), "Content adaptive optimization for neural
-    image compression" (CVPR workshops), and Y. Yang, R. Bamler and S. Mandt (2020), "Improving inference for
-    neural image compression" (NeurIPS), which names the amortisation gap.
+    image compression" (CVPR workshops): gradient descent on the latent at encoding time. Y. Yang, R. Bamler and
+    S. Mandt (2020), "Improving inference for neural image compression" (NeurIPS), compare such straight-through
+    and noise estimators with their stochastic Gumbel annealing (better, but over thousands of steps); C. Cremer,
+    X. Li and D. Duvenaud (2018), "Inference suboptimality in variational autoencoders" (ICML), name the
+    amortisation gap.
 
     Parameters
     ----------
@@ -495,8 +501,10 @@ def refine_latents(model, image, steps: int = REFINE_STEPS, learning_rate: float
 
     Returns
     -------
-    y, z : np.ndarray, float32, (1, H'/16, W'/16, latent) and (1, ⌈H'/64⌉, ⌈W'/64⌉, hyper)
-        Unrounded latents of the padded image (H' × W'); :func:`encode` rounds them.
+    y : np.ndarray, float32, (1, H'/16, W'/16, latent)
+        The unrounded latent of the padded image (H' × W'), with a batch axis (:func:`latent` has none).
+    z : np.ndarray, float32, (1, ⌈H'/64⌉, ⌈W'/64⌉, hyper)
+        The unrounded side information. :func:`encode` rounds both.
 
     Raises
     ------
@@ -505,8 +513,10 @@ def refine_latents(model, image, steps: int = REFINE_STEPS, learning_rate: float
 
     Examples
     --------
+    >>> import skimage.data
+    >>> photo = skimage.data.astronaut()                 # uint8 (512, 512, 3)
     >>> model = shipped_codecs("hyperprior")[1]
-    >>> y, z = refine_latents(model, photo, steps=30)   # photo: uint8 (H, W, 3)
+    >>> y, z = refine_latents(model, photo, steps=30)
     >>> stream = encode(photo, lambda_id=1, model=model, refine_steps=30)   # the same, then coded
     """
     if getattr(model, "family", None) != "hyperprior":
@@ -531,7 +541,7 @@ def refine_latents(model, image, steps: int = REFINE_STEPS, learning_rate: float
 
     @tf.function  # traced once per image: about 30 % faster than running eagerly
     def step(draw):
-        """One Adam step; returns the loss of the latents *before* it, rounded as coded, and those latents."""
+        # one Adam step; returns the loss of the latents *before* it, rounded as coded, and those latents
         y_now, z_now = tf.identity(y), tf.identity(z)
         with tf.GradientTape() as tape:
             y_hat = y + tf.stop_gradient(tf.round(y) - y)   # rounded, straight-through gradient
@@ -570,7 +580,7 @@ def encode(image, lambda_id: int = 3, model=None, family: str = "factorized", re
     family : {"factorized", "hyperprior"}
     refine_steps : int
         Hyperprior only: fit y and z to this image with that many steps of :func:`refine_latents` (slower encoding,
-        fewer bits at the same quality; decoding is unchanged). 0: the analysis transforms' latents.
+        a lower rate–distortion cost R + λD; decoding is unchanged). 0: the analysis transforms' latents.
 
     Returns
     -------
@@ -582,7 +592,7 @@ def encode(image, lambda_id: int = 3, model=None, family: str = "factorized", re
     ------
     ValueError
         Wrong image mode, shape, dtype or size (see :func:`check_image`), unknown ``lambda_id`` or family;
-        ``refine_steps`` for a factorised-prior codec.
+        ``refine_steps`` < 0, or > 0 for a factorised-prior codec.
     """
     import constriction
 
@@ -590,13 +600,14 @@ def encode(image, lambda_id: int = 3, model=None, family: str = "factorized", re
     if not 0 <= int(lambda_id) < 255:
         raise ValueError(f"lambda id {lambda_id} must be 0–254")
     model = model if model is not None else shipped_codecs(family)[int(lambda_id)]
-    x = _pad(image).astype(np.float32)[None] / 255.0
+    if refine_steps < 0:
+        raise ValueError(f"refine_steps must be >= 0, got {refine_steps}")
     if refine_steps and model.family != "hyperprior":
         raise ValueError("refine_steps needs a hyperprior codec; the factorised-prior codec encodes g_a's latent")
     if refine_steps:
         y, z = refine_latents(model, image, refine_steps)
     else:
-        y = model.encode_latent(x)
+        y = model.encode_latent(_pad(image).astype(np.float32)[None] / 255.0)
         z = model.hyper_latent(y) if model.family == "hyperprior" else None
     encoder = constriction.stream.queue.RangeEncoder()
     if model.family == "hyperprior":
@@ -750,6 +761,11 @@ def rate_distortion(codecs: dict, images, names=None, refine_steps: int = 0, pro
         ``lambda_id``: the codecs' ids in order; ``bpp``, ``psnr`` (dB, RGB) and ``ms_ssim``: one mean over
         the images per codec, in that order (the layout of :func:`course_utils.compression.classical_curve`);
         ``per_image``: ``{name: [(bpp, psnr, ms_ssim) for each codec]}``. bpp is counted from the stream's bytes.
+
+    Raises
+    ------
+    ValueError
+        As :func:`encode`, e.g. ``refine_steps`` > 0 with a factorised-prior codec.
     """
     names = [str(i) for i in range(len(images))] if names is None else list(names)
     per_image = {name: [] for name in names}

@@ -229,14 +229,17 @@ def test_refined_latents_cost_less_by_the_models_own_count_and_decode_as_before(
     y, z = ic.refine_latents(model, img, steps=8, learning_rate=0.3)
     assert y.shape == y0.shape and z.shape == z0.shape
     assert np.abs(np.round(y)).sum() > 0 and cost(y, z) < cost(y0, z0) - 0.1
-    stream = ic.encode(img, lambda_id=1, model=model, refine_steps=8)
-    assert ic.decode(stream, model=model).shape == img.shape  # the same decoder reads it
+    stream = ic.encode(img, lambda_id=1, model=model, refine_steps=8)  # writes the refined latent; decode unchanged
+    y_refined, _ = ic.refine_latents(model, img, steps=8)
+    assert np.array_equal(ic.decode(stream, model=model), ic.synthesize(model, np.round(y_refined[0]), 40, 72))
     with pytest.raises(ValueError, match="hyperprior"):
         ic.encode(img, model=small_codec, refine_steps=2)
     with pytest.raises(ValueError, match="hyperprior"):
         ic.refine_latents(small_codec, img)
     with pytest.raises(ValueError, match="steps"):
         ic.refine_latents(model, img, steps=-1)
+    with pytest.raises(ValueError, match="refine_steps"):
+        ic.encode(img, model=model, refine_steps=-1)
 
 
 def test_streams_name_their_codec_family(small_codec, small_hyperprior):
