@@ -45,11 +45,12 @@ def build_ctc_model(n_mels: int = N_MELS, n_classes: int = N_CLASSES, width: int
     (class 0) and the ten digits (class ``d + 1``).
 
     Why 2-D: a 3×3 kernel is the same at every frequency, so a formant pattern that another speaker's vocal tract
-    moves up or down a band excites the same filter one position over. Measured on notebook 04's full-mode leave-one-speaker-out strings (six folds,
-    beam search): 1-D convolutions over all 40 bands at once (96 filters) gave a mean WER of 0.138–0.155 in four
-    runs; this model 0.110 (scratch probe, 2026-12-06), at about 10 % more training time. SpecAugment is what
-    keeps either from memorising five voices: without it the 1-D model reached a training loss of 0.015 and
-    a WER of 0.32 and 0.33 on george and nicolas.
+    moves up or down a band excites the same filter one position over. Measured on notebook 04's full-mode
+    leave-one-speaker-out strings (six folds, beam search): 1-D convolutions over all 40 bands at once (96 filters)
+    gave a mean WER of 0.138–0.155 in four runs; this model 0.110 (scratch probe, 2026-12-06), at about 10 % more
+    training time per fold in those probes (the full run of the notebook: 974 s for six folds). SpecAugment is what
+    keeps either from memorising five voices: without it the 1-D model reached a training loss of 0.015 and a WER of
+    0.32 and 0.33 on george and nicolas.
 
     Parameters
     ----------
