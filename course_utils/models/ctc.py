@@ -12,7 +12,7 @@ transcript once repeated symbols are merged and blanks dropped, and the CTC loss
 summed probability of every path that spells the right transcript (computed by dynamic programming).
 Decoding picks the best class per step (greedy) or keeps the most probable prefixes (beam search). The
 acoustic model here follows Deep Speech 2 at a small scale: two strided 2-D convolutions over the log-mel
-spectrogram as an image (time × frequency; 10 ms → 40 ms steps), a bidirectional GRU, and a dense layer of
+spectrogram as an image (time × frequency; 10 ms → 80 ms steps), a bidirectional GRU, and a dense layer of
 logits over blank (class 0) and the ten digits (class ``d + 1``). The digit-string data, training loop and
 :func:`course_utils.digit_strings.transcribe` are in :mod:`course_utils.digit_strings`.
 """
@@ -30,27 +30,30 @@ from .digit_classifiers import spec_augment_input
 BLANK = 0
 #: Output classes: the blank and the ten digits.
 N_CLASSES = 11
-#: The acoustic model's convolutions reduce the frame rate by this factor (10 ms → 40 ms).
-CTC_SUBSAMPLING = 4
+#: The acoustic model's convolutions reduce the frame rate by this factor (10 ms → 80 ms).
+CTC_SUBSAMPLING = 8
 
 
 def build_ctc_model(n_mels: int = N_MELS, n_classes: int = N_CLASSES, width: int = 16, project: int = 96,
                     units: int = 64, dropout: float = 0.2, spec_augment: bool = True) -> keras.Model:
     """A convolutional + BiGRU acoustic model emitting per-frame CTC logits (Graves et al. 2006).
 
-    Two ``Conv2D 3×3, stride 2 → BatchNorm → ReLU`` layers treat the log-mel spectrogram as an image, as
-    Deep Speech 2 does: each halves time and frequency, so the frame rate drops by :data:`CTC_SUBSAMPLING`
-    (10 ms → 40 ms) and 40 mel bands become 10. The frequency positions and channels of every step are
-    flattened and projected, a bidirectional GRU reads the sequence, and a dense layer gives logits over blank
-    (class 0) and the ten digits (class ``d + 1``).
+    Two ``Conv2D → BatchNorm → ReLU`` layers treat the log-mel spectrogram as an image, as Deep Speech 2 does: the
+    first (5 frames × 3 bands) strides 4 in time and 2 in frequency, the second (3 × 3) 2 and 2, so the frame rate
+    drops by :data:`CTC_SUBSAMPLING` (10 ms → 80 ms: a trimmed FSDD digit lasts 0.39 s on average, five steps, the
+    shortest 0.22 s, and CTC needs one step per digit plus a blank between repeats) and 40 mel bands become 10. The frequency positions and channels of
+    every step are flattened and projected, a bidirectional GRU reads the sequence, and a dense layer gives logits
+    over blank (class 0) and the ten digits (class ``d + 1``).
 
     Why 2-D: a 3×3 kernel is the same at every frequency, so a formant pattern that another speaker's vocal tract
     moves up or down a band excites the same filter one position over. Measured on notebook 04's full-mode
-    leave-one-speaker-out strings (six folds, beam search): 1-D convolutions over all 40 bands at once (96 filters)
-    gave a mean WER of 0.138–0.155 in four runs; this model 0.110 (scratch probe, 2026-12-06), at about 10 % more
-    training time per fold in those probes (the full run of the notebook: 974 s for six folds). SpecAugment is what
-    keeps either from memorising five voices: without it the 1-D model reached a training loss of 0.015 and a WER of
-    0.32 and 0.33 on george and nicolas.
+    leave-one-speaker-out strings (six folds, beam search, scratch probes of 2026-12-06 and -07, training time per
+    fold on this 2-core CPU): 1-D convolutions over all 40 bands at once (96 filters, 40 ms steps, 20 epochs) gave a
+    mean WER of 0.138–0.155 in four runs (~130 s); 2-D with stride 2 and 2 (40 ms steps) 0.110 (~147 s); this
+    model, 80 ms steps, 0.106 after 20 epochs (~90 s) and 0.109 after 14 (~64 s), what notebook 04 trains — half
+    the steps for the second convolution and the GRU, no loss in accuracy. SpecAugment is what keeps the models
+    from memorising five voices: without it the 1-D model reached a training loss of 0.015 and a WER of 0.32 and
+    0.33 on george and nicolas.
 
     Parameters
     ----------
@@ -71,16 +74,17 @@ def build_ctc_model(n_mels: int = N_MELS, n_classes: int = N_CLASSES, width: int
     Returns
     -------
     keras.Model
-        Output logits ``(batch, ceil(n_frames / 4), n_classes)`` (not softmax-normalised).
+        Output logits ``(batch, ceil(n_frames / 8), n_classes)`` (not softmax-normalised).
     """
     inputs = keras.Input((None, n_mels), name="log_mel")
     x = spec_augment_input(inputs, spec_augment)
     x = layers.Reshape((-1, n_mels, 1), name="as_image")(x)  # (time, frequency, 1 channel)
-    for i, filters in enumerate([width, 2 * width]):
-        x = layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False, name=f"conv{i}")(x)
+    # (filters, kernel, strides), each (time, frequency): 10 ms frames → 40 ms steps → 80 ms steps
+    for i, (filters, kernel, strides) in enumerate([(width, (5, 3), (4, 2)), (2 * width, (3, 3), (2, 2))]):
+        x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=f"conv{i}")(x)
         x = layers.BatchNormalization(name=f"bn{i}")(x)
         x = layers.ReLU()(x)
-    x = layers.Reshape((-1, x.shape[2] * x.shape[3]), name="collapse_frequency")(x)  # (time / 4, 10 × 32)
+    x = layers.Reshape((-1, x.shape[2] * x.shape[3]), name="collapse_frequency")(x)  # (time / 8, 10 × 32)
     x = layers.Dense(project, activation="relu", name="project")(x)
     x = layers.Bidirectional(layers.GRU(units, return_sequences=True), name="bigru")(x)
     x = layers.Dropout(dropout)(x)
