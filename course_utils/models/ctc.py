@@ -45,16 +45,16 @@ def build_ctc_model(n_mels: int = N_MELS, n_classes: int = N_CLASSES, width: int
     frequency positions and channels of every step are flattened and projected, a bidirectional GRU reads the
     sequence, and a dense layer gives logits over blank (class 0) and the ten digits (class ``d + 1``).
 
-    Why 2-D: a 3×3 kernel is the same at every frequency, so a formant pattern that another speaker's vocal tract
-    moves up or down a band excites the same filter one position over. Measured on notebook 04's full-mode
-    leave-one-speaker-out strings (six folds, beam search, scratch probes of 2026-12-06 and -07, training time per
-    fold on this 2-core CPU): 1-D convolutions over all 40 bands at once (96 filters, 40 ms steps, 20 epochs) gave a
-    mean WER of 0.138–0.155 in four runs (~130 s); 2-D with stride 2 and 2 (40 ms steps) 0.110 (~147 s); this model,
-    80 ms steps, 0.106 after 20 epochs (~90 s), 0.109 after 14 (~64 s) and 0.122 after 10 (~51 s) — half the steps
-    for the second convolution and the GRU, and no loss in accuracy at equal epochs. Notebook 04 trains 10 epochs to
-    stay within 30 minutes on this CPU (14 epochs: WER 0.111 in its full run of 2026-12-07, notebook 30.6 min).
-    SpecAugment is what keeps the models from memorising five voices: without it the 1-D model reached a training
-    loss of 0.015 and a WER of 0.32 and 0.33 on george and nicolas.
+    Why 2-D: each kernel, three bands wide, is the same at every frequency, so a formant pattern that another
+    speaker's vocal tract moves up or down a band excites the same filter one position over. Measured on
+    notebook 04's full-mode leave-one-speaker-out strings (six folds, beam search, scratch probes of 2026-12-06 and
+    -07, training time per fold on this 2-core CPU): 1-D convolutions over all 40 bands at once (96 filters, 40 ms
+    steps, 20 epochs) gave a mean WER of 0.138–0.155 in four runs (~130 s); 2-D with stride 2 and 2 (40 ms steps)
+    0.110 (~147 s); this model, 80 ms steps, 0.106 after 20 epochs (~90 s), 0.109 after 14 (~64 s) and 0.122 after
+    10 (~51 s) — half the steps for the second convolution and the GRU, and no loss in accuracy at equal epochs.
+    Notebook 04 trains 10 epochs to stay within 30 minutes on this CPU (14 epochs: WER 0.111 in its full run of
+    2026-12-07, notebook 30.6 min). SpecAugment is what keeps the models from memorising five voices: without it the
+    1-D model reached a training loss of 0.015 and a WER of 0.32 and 0.33 on george and nicolas.
 
     Parameters
     ----------
