@@ -4,7 +4,8 @@ The map of every module, what it holds and the notebook that teaches it, is ``co
 In short:
 
 * :mod:`course_utils.models` — one file per neural network, the paper named at its top (imports Keras);
-* the lessons' pipelines and public functions on raw input — :mod:`~course_utils.processing` (01);
+* the lessons' pipelines and public functions on raw input — :mod:`~course_utils.processing`,
+  :mod:`~course_utils.texture` (01);
   :mod:`~course_utils.compression`, :mod:`~course_utils.bitstream`, :mod:`~course_utils.image_codec`,
   :mod:`~course_utils.vae`, :mod:`~course_utils.speech_codec` (02); :mod:`~course_utils.voice_conversion`,
   :mod:`~course_utils.face_swap` (03); :mod:`~course_utils.digit_features`, :mod:`~course_utils.recognition`,

@@ -75,6 +75,31 @@ def resize_center_crop(img: Image.Image, size) -> Image.Image:
     return ImageOps.fit(img, tuple(size), method=Image.Resampling.BICUBIC, centering=(0.5, 0.5))
 
 
+def resize_photos(images: np.ndarray, size: int) -> np.ndarray:
+    """A batch of square photos resized to ``size`` pixels, each by :func:`resize_center_crop` (bicubic).
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (n, height, width, 3)
+    size : int
+        Output side in pixels.
+
+    Returns
+    -------
+    np.ndarray, uint8, shape (n, size, size, 3)
+        ``images`` itself when it already has that size.
+
+    Raises
+    ------
+    ImageError
+        Not a uint8 batch of RGB photos.
+    """
+    images = check_rgb(images, "images", batch=True)
+    if images.shape[1:3] == (size, size):
+        return images
+    return np.stack([np.asarray(resize_center_crop(Image.fromarray(a), size)) for a in images])
+
+
 def web_thumbnail(img: Image.Image, size, small: int = 32, quality: int = 40) -> Image.Image:
     """A photo as it comes back from the web as a thumbnail: shrunk, JPEG-coded hard, enlarged again.
 

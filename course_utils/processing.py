@@ -4,9 +4,11 @@ The models are :mod:`course_utils.models.image_cnn` and :mod:`course_utils.model
 module holds what surrounds them, the keras-io way: the MFCC front end, training with ``model.fit``,
 leave-one-speaker-out evaluation (:func:`course_utils.evaluation.leave_one_speaker_out`), the photo
 classifier's evaluation over all domains and per pair (:func:`evaluate_photo_domains`, with test-time
-augmentation in :func:`predict_photos`) next to its classical baseline, colour histograms
-(:func:`train_colour_histogram_baseline`), saving with class names, and the public functions on raw input
-(:func:`classify_image`, :func:`recognize_digit`) that let anyone try a trained model on their own files.
+augmentation in :func:`predict_photos`, harder tests in :func:`photo_robustness`) next to its classical
+baselines, colour histograms (:func:`train_colour_histogram_baseline`) and texture features
+(:mod:`course_utils.texture`), classifiers combined (:func:`combine_probabilities`), saving with class
+names, and the public functions on raw input (:func:`classify_image`, :func:`recognize_digit`) that let
+anyone try a trained model on their own files.
 
 References
 ----------
@@ -17,6 +19,7 @@ References
   Mermelstein 1980, with Δ/ΔΔ (Furui 1986) and per-utterance CMVN.
 * Speed perturbation: Ko et al. 2015, "Audio augmentation for speech recognition".
 * Colour histograms as image features: Swain & Ballard 1991, "Color Indexing".
+* Combining classifiers (product and sum rules): Kittler, Hatef, Duin & Matas 1998, "On combining classifiers".
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ import numpy as np
 
 from . import config, evaluation, saving
 from .audio import check_waveform, mfcc, normalize_features, peak_normalize, trim_silence
-from .images import center_zoom, check_rgb, image_dataset, load_image, resize_center_crop, web_thumbnail
+from .images import center_zoom, check_rgb, image_dataset, load_image, resize_center_crop, resize_photos, web_thumbnail
 from .models.digit_lstm import build_mfcc_lstm
 from .models.image_cnn import build_image_cnn
 
@@ -279,8 +282,6 @@ def least_similar(test_images: np.ndarray, test_labels: np.ndarray, train_images
     course_utils.images.ImageError
         Either batch not uint8 RGB.
     """
-    from PIL import Image
-
     if not 0 < fraction <= 1:
         raise ValueError(f"least_similar: fraction must be in (0, 1], got {fraction}")
     test_images = check_rgb(test_images, "test_images", batch=True)
@@ -290,7 +291,7 @@ def least_similar(test_images: np.ndarray, test_labels: np.ndarray, train_images
         raise ValueError(f"test_labels: {len(test_labels)} labels for {len(test_images)} test images")
 
     def thumbnails(batch):
-        t = np.stack([np.asarray(resize_center_crop(Image.fromarray(a), side)) for a in batch]).astype(np.float64)
+        t = resize_photos(batch, side).astype(np.float64)
         t -= t.mean(axis=(1, 2, 3), keepdims=True)
         return t / np.maximum(np.sqrt((t ** 2).sum(axis=(1, 2, 3), keepdims=True)), 1e-12)
 
@@ -350,8 +351,51 @@ def harder_photo_tests(test_files, test_labels: np.ndarray, train_images: np.nda
             "zoom": (np.stack([np.asarray(center_zoom(img, size)) for img in originals]), test_labels)}
 
 
-def photo_robustness(classifiers: dict, tests: dict, class_names) -> tuple[dict, str]:
+def combine_probabilities(probabilities, rule: str = "product") -> np.ndarray:
+    """Several classifiers' class probabilities for the same photos, combined into one (Kittler et al. 1998).
+
+    Parameters
+    ----------
+    probabilities : sequence of np.ndarray, float, each shape (n, n_classes)
+        One array per classifier, rows summing to 1.
+    rule : {"product", "sum"}
+        ``"product"``: the normalised geometric mean — the Bayes rule when the classifiers' errors are
+        independent given the class, so two confident members that agree reinforce each other and a
+        member that rules a class out vetoes it. ``"sum"``: the arithmetic mean, more forgiving of one
+        badly calibrated member.
+
+    Returns
+    -------
+    np.ndarray, float64, shape (n, n_classes)
+        Rows sum to 1.
+
+    Raises
+    ------
+    ValueError
+        No arrays, arrays of different shapes, or an unknown ``rule``.
+
+    References
+    ----------
+    Kittler, Hatef, Duin & Matas 1998, "On combining classifiers", IEEE TPAMI 20(3).
+    """
+    probabilities = [np.asarray(p, np.float64) for p in probabilities]
+    if not probabilities or any(p.ndim != 2 or p.shape != probabilities[0].shape for p in probabilities):
+        raise ValueError("combine_probabilities: expected one or more arrays of the same shape (n, n_classes), got "
+                         f"{[p.shape for p in probabilities]}")
+    if rule == "sum":
+        return np.mean(probabilities, axis=0)
+    if rule != "product":
+        raise ValueError(f"combine_probabilities: rule must be 'product' or 'sum', got {rule!r}")
+    log_mean = np.mean(np.log(np.clip(probabilities, 1e-12, 1.0)), axis=0)
+    combined = np.exp(log_mean - log_mean.max(axis=1, keepdims=True))
+    return combined / combined.sum(axis=1, keepdims=True)
+
+
+def photo_robustness(classifiers: dict, tests: dict, class_names, ensembles: dict | None = None) -> tuple[dict, str]:
     """Every classifier on every test set: accuracy over all domains and per pair, and a Markdown table.
+
+    Each classifier runs once per test; an ensemble combines its members' probabilities
+    (:func:`combine_probabilities`) without running them again.
 
     Parameters
     ----------
@@ -361,17 +405,31 @@ def photo_robustness(classifiers: dict, tests: dict, class_names) -> tuple[dict,
     tests : dict
         Test name → ``(images, labels)``, e.g. the hold-out split and :func:`harder_photo_tests`.
     class_names : sequence of str
+    ensembles : dict, optional
+        Name → ``(members, rule)``: names of ``classifiers`` and a :func:`combine_probabilities` rule.
 
     Returns
     -------
     scores : dict
-        ``scores[classifier][test]`` = :func:`evaluate_photo_domains` of that pair.
+        ``scores[classifier][test]`` = :func:`evaluate_photo_domains` of that pair, ensembles included.
     table : str
         One row per classifier and test: photos, all-domain accuracy, one column per domain pair.
+
+    Raises
+    ------
+    KeyError
+        An ensemble member that is not in ``classifiers``.
     """
     pairs = domain_pairs(class_names)
-    scores = {name: {test: evaluate_photo_domains(predict(images), labels, class_names, pairs)
-                     for test, (images, labels) in tests.items()} for name, predict in classifiers.items()}
+    probs = {name: {test: predict(images) for test, (images, _) in tests.items()}
+             for name, predict in classifiers.items()}
+    for name, (members, rule) in (ensembles or {}).items():
+        missing = [m for m in members if m not in classifiers]
+        if missing:
+            raise KeyError(f"ensemble {name!r}: {missing} not among the classifiers {list(classifiers)}")
+        probs[name] = {test: combine_probabilities([probs[m][test] for m in members], rule) for test in tests}
+    scores = {name: {test: evaluate_photo_domains(p, tests[test][1], class_names, pairs) for test, p in by_test.items()}
+              for name, by_test in probs.items()}
     table = ["| classifier | test | photos | all domains | " + " | ".join(p.replace("_", " vs ") for p in pairs) + " |",
              "|---" * (4 + len(pairs)) + "|"]
     for name, by_test in scores.items():

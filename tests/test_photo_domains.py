@@ -182,3 +182,52 @@ def test_web_thumbnail_and_center_zoom_check_their_arguments():
         web_thumbnail(img, 48, quality=0)
     with pytest.raises(ValueError, match="fraction"):
         center_zoom(img, 48, fraction=1.5)
+
+
+def test_combine_probabilities_product_and_sum_rules():
+    a = np.array([[0.9, 0.1], [0.5, 0.5]])
+    b = np.array([[0.6, 0.4], [0.0, 1.0]])
+    np.testing.assert_allclose(processing.combine_probabilities([a, b], "sum"), [[0.75, 0.25], [0.25, 0.75]])
+    product = processing.combine_probabilities([a, b])
+    geometric = np.sqrt([0.9 * 0.6, 0.1 * 0.4])
+    np.testing.assert_allclose(product[0], geometric / geometric.sum())
+    np.testing.assert_allclose(product[1], [0.0, 1.0], atol=1e-5)  # a member that rules a class out vetoes it
+    np.testing.assert_allclose(processing.combine_probabilities([a]), a)
+    with pytest.raises(ValueError, match="same shape"):
+        processing.combine_probabilities([a, b[:1]])
+    with pytest.raises(ValueError, match="rule"):
+        processing.combine_probabilities([a, b], "max")
+
+
+def test_photo_robustness_combines_ensembles_from_each_members_single_run():
+    calls = []
+
+    def member(p):
+        def predict(x):
+            calls.append(p)
+            return np.tile(p, (len(x), 1))
+        return predict
+
+    photos, labels = np.zeros((3, 8, 8, 3), np.uint8), np.array([0, 0, 0])
+    classifiers = {"sure": member([0.9, 0.1]), "unsure": member([0.4, 0.6])}
+    scores, table = processing.photo_robustness(classifiers, {"t": (photos, labels)}, ["left", "right"],
+                                                ensembles={"both": (["sure", "unsure"], "sum")})
+    assert len(calls) == 2  # the ensemble reuses its members' probabilities
+    assert scores["unsure"]["t"]["accuracy"] == 0.0 and scores["both"]["t"]["accuracy"] == 1.0
+    assert "| both | t | 3 | 1.000 |" in table
+    with pytest.raises(KeyError, match="missing"):
+        processing.photo_robustness(classifiers, {"t": (photos, labels)}, ["left", "right"],
+                                    ensembles={"bad": (["sure", "missing"], "sum")})
+
+
+def test_resize_photos_resizes_a_batch_and_leaves_the_right_size_alone():
+    from course_utils.images import resize_photos
+
+    batch = np.zeros((2, 16, 16, 3), np.uint8)
+    batch[:, :, 8:] = 255
+    small = resize_photos(batch, 4)
+    assert small.shape == (2, 4, 4, 3) and small.dtype == np.uint8
+    assert small[:, :, :2].max() < 40 and small[:, :, 2:].min() > 215
+    assert resize_photos(batch, 16) is batch
+    with pytest.raises(ImageError):
+        resize_photos(np.zeros((2, 16, 16), np.uint8), 4)
