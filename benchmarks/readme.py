@@ -20,8 +20,10 @@ TEST_COMMAND = RESULTS / "ci" / "test_command.json"  # written by benchmarks/tim
 
 #: (topic, notebook stem, what you build, headline metric key, how to show it)
 COURSE_MAP = [
-    ("1 · Processing", "01_processing", "CNN photo-domain classifier; LSTM digit recogniser on MFCCs",
-     [("photo_domains.horse_zebra_accuracy", "horse vs zebra {:.3f}"),
+    ("1 · Processing", "01_processing", "CNN photo-domain classifier, texture features (log-Gabor, textons, LBP) and the "
+     "two combined; LSTM digit recogniser on MFCCs",
+     [("photo_domains.horse_zebra_accuracy", "horse vs zebra (CNN + texture) {:.3f}"),
+      ("photo_domains.cnn_horse_zebra_accuracy", "CNN alone {:.3f}"),
       ("photo_domains.test_accuracy", "4-way photo domains {:.3f}"),
       ("fsdd_lstm.loso_mean_accuracy", "unseen-speaker digit accuracy {:.3f}")]),
     ("2 · Compression", "02_compression", "learned image codecs (factorised prior, scale hyperprior) vs JPEG, WebP, AVIF; VAE; WaveNet speech decoder "
