@@ -91,9 +91,17 @@ def gabor_energy(gray: np.ndarray, bank: np.ndarray) -> np.ndarray:
     -------
     np.ndarray, float32, shape (scales, orientations, side, side)
         ``|IFFT(FFT(gray − mean) · filter)|`` per filter.
+
+    Raises
+    ------
+    ValueError
+        ``gray`` not 2-D or not the bank's size.
     """
     import scipy.fft
 
+    if np.ndim(gray) != 2 or np.shape(gray) != bank.shape[2:]:
+        raise ValueError(f"gabor_energy: gray must be a {bank.shape[2]}×{bank.shape[3]} image for this bank, "
+                         f"got shape {np.shape(gray)}")
     spectrum = scipy.fft.fft2(np.asarray(gray, np.float32) - np.mean(gray))
     return np.abs(scipy.fft.ifft2(spectrum[None, None] * bank, workers=-1)).astype(np.float32)
 
@@ -235,6 +243,9 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         side = images.shape[1]
         if images.shape[2] != side:
             raise ValueError(f"TextureFeatures: expected square photos, got {side}×{images.shape[2]} (height×width)")
+        if getattr(self, "side_", side) != side:
+            raise ValueError(f"TextureFeatures: the textons were learnt on {self.side_}-pixel photos, got {side}-pixel "
+                             f"ones; resize them first (course_utils.images.resize_photos)")
         bank = log_gabor_bank(side)
         local, pooled = [], []
         for image in tqdm(images, desc="texture features", disable=not self.progress, leave=False):
@@ -264,7 +275,9 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         """
         from sklearn.cluster import MiniBatchKMeans
 
+        self.__dict__.pop("side_", None)  # refitting may change the size
         local, pooled = self._describe(images)
+        self.side_ = images.shape[1]
         flat = local.reshape(-1, local.shape[-1])
         self.mean_, self.scale_ = flat.mean(axis=0), flat.std(axis=0) + 1e-6
         rng = np.random.default_rng(self.seed)
@@ -293,7 +306,19 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         np.ndarray, float64, shape (n, n_textons + 372)
+
+        Raises
+        ------
+        ValueError
+            Photos not square, or of another size than the training photos.
+        course_utils.images.ImageError
+            Not a uint8 batch of RGB photos.
+        sklearn.exceptions.NotFittedError
+            Called before :meth:`fit`.
         """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "kmeans_")
         local, pooled = self._describe(images)
         return np.hstack([self._histograms(local), pooled])
 

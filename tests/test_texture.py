@@ -59,6 +59,8 @@ def test_texton_descriptors_are_one_row_per_block_and_rotation_normalised():
     d90 = texture.texton_descriptors(texture.gabor_energy(striped(64, 8, np.pi / 2), bank))
     assert d0.shape == (64, 40) and d0.dtype == np.float32
     np.testing.assert_allclose(np.median(d0, axis=0), np.median(d90, axis=0), atol=0.05)
+    with pytest.raises(ValueError, match="64×64"):
+        texture.gabor_energy(np.zeros((32, 32)), bank)
     with pytest.raises(ValueError, match="multiple of block"):
         texture.texton_descriptors(np.zeros((5, 8, 60, 64), np.float32))
 
@@ -80,12 +82,18 @@ def photo_set(n_per_class, seed):
 def test_texture_features_fit_learns_textons_and_transform_repeats_fit_transform():
     photos, _ = photo_set(4, seed=2)
     features = texture.TextureFeatures(n_textons=8, samples_per_photo=20, seed=0, progress=False)
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        features.transform(photos)
     fitted = features.fit_transform(photos)
     assert fitted.shape == (8, 8 + 372)
     np.testing.assert_allclose(features.transform(photos), fitted)
     np.testing.assert_allclose((fitted[:, :8] ** 2).sum(axis=1), 1.0)  # square-rooted texton shares
     with pytest.raises(ValueError, match="square"):
         features.transform(photos[:, :, :32])
+    with pytest.raises(ValueError, match="64-pixel"):
+        features.transform(photos[:, :32, :32])
     with pytest.raises(ImageError):
         features.transform(photos[..., 0])
     with pytest.raises(ValueError, match="textons"):
