@@ -243,9 +243,6 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         side = images.shape[1]
         if images.shape[2] != side:
             raise ValueError(f"TextureFeatures: expected square photos, got {side}×{images.shape[2]} (height×width)")
-        if getattr(self, "side_", side) != side:
-            raise ValueError(f"TextureFeatures: the textons were learnt on {self.side_}-pixel photos, got {side}-pixel "
-                             f"ones; resize them first (course_utils.images.resize_photos)")
         bank = log_gabor_bank(side)
         local, pooled = [], []
         for image in tqdm(images, desc="texture features", disable=not self.progress, leave=False):
@@ -272,12 +269,18 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         Returns
         -------
         np.ndarray, float64, shape (n, n_textons + 372)
+
+        Raises
+        ------
+        ValueError
+            Photos not square, or fewer sampled blocks than ``n_textons``.
+        course_utils.images.ImageError
+            Not a uint8 batch of RGB photos.
         """
         from sklearn.cluster import MiniBatchKMeans
 
-        self.__dict__.pop("side_", None)  # refitting may change the size
         local, pooled = self._describe(images)
-        self.side_ = images.shape[1]
+        self.side_ = np.shape(images)[1]
         flat = local.reshape(-1, local.shape[-1])
         self.mean_, self.scale_ = flat.mean(axis=0), flat.std(axis=0) + 1e-6
         rng = np.random.default_rng(self.seed)
@@ -319,6 +322,10 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "kmeans_")
+        images = check_rgb(images, "images", batch=True)
+        if images.shape[1:3] != (self.side_, self.side_):
+            raise ValueError(f"TextureFeatures: the textons were learnt on {self.side_}-pixel photos, got "
+                             f"{images.shape[1]}×{images.shape[2]}; resize them first (course_utils.images.resize_photos)")
         local, pooled = self._describe(images)
         return np.hstack([self._histograms(local), pooled])
 

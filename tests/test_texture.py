@@ -90,8 +90,10 @@ def test_texture_features_fit_learns_textons_and_transform_repeats_fit_transform
     assert fitted.shape == (8, 8 + 372)
     np.testing.assert_allclose(features.transform(photos), fitted)
     np.testing.assert_allclose((fitted[:, :8] ** 2).sum(axis=1), 1.0)  # square-rooted texton shares
-    with pytest.raises(ValueError, match="square"):
+    with pytest.raises(ValueError, match="64×32"):
         features.transform(photos[:, :, :32])
+    with pytest.raises(ValueError, match="square"):
+        texture.TextureFeatures(n_textons=8, samples_per_photo=20, progress=False).fit(photos[:, :, :32])
     with pytest.raises(ValueError, match="64-pixel"):
         features.transform(photos[:, :32, :32])
     with pytest.raises(ImageError):
