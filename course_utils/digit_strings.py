@@ -24,6 +24,7 @@ from .digit_features import SAMPLE_RATE, add_noise, pitch_perturb, random_gain, 
 from .metrics import ErrorRates, error_rates
 from .models import ctc
 from .recognition import pocketsphinx_digits_batch
+from .training import LengthSortedBatches, pad_batch
 
 #: The candidates for PocketSphinx's weight of a silence between words (its ``-silprob``, a probability
 #: that may exceed 1; its default is 0.005), among which :func:`choose_silprob` picks one on the training
@@ -99,56 +100,12 @@ def make_digit_strings(digits, n_strings: int, min_len: int = 3, max_len: int = 
     return waves, texts, np.asarray(who)
 
 
-def _padded(features, rows) -> np.ndarray:
-    """``features[rows]`` zero-padded after their end: float32 ``(len(rows), longest, n_mels)``."""
-    x = np.zeros((len(rows), max(len(features[i]) for i in rows), features[0].shape[1]), np.float32)
-    for row, i in enumerate(rows):
-        x[row, :len(features[i])] = features[i]
-    return x
-
-
-def _batches(features, targets, batch_size, rng):
-    """Length-sorted batches (little padding), zero-padded; targets padded with -1."""
-    order = np.argsort([len(f) for f in features], kind="stable")
-    groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    rng.shuffle(groups)
-    for g in groups:
-        yield _padded(features, g), targets[g]
-
-
-class StringBatches(keras.utils.PyDataset):
-    """One epoch of length-sorted, zero-padded batches of digit strings, reshuffled after every epoch.
-
-    Parameters
-    ----------
-    features : list of np.ndarray, float32, (n_frames, 40)
-    targets : np.ndarray, int32, shape (n, longest text)
-        From :func:`course_utils.models.ctc.encode_texts` (padded with -1).
-    batch_size : int
-    rng : np.random.Generator
-        Shuffles the order of the batches.
-    """
-
-    def __init__(self, features, targets, batch_size: int, rng: np.random.Generator):
-        super().__init__()
-        self.features, self.targets, self.batch_size, self.rng = features, targets, batch_size, rng
-        self.epoch_batches = list(_batches(features, targets, batch_size, rng))
-
-    def __len__(self):
-        return len(self.epoch_batches)
-
-    def __getitem__(self, i):
-        return self.epoch_batches[i]
-
-    def on_epoch_end(self):
-        self.epoch_batches = list(_batches(self.features, self.targets, self.batch_size, self.rng))
-
-
 def train_ctc(features, texts, epochs: int = 30, batch_size: int = 32, learning_rate: float = 2e-3,
               seed: int = 0, verbose: int = 1):
     """Train :func:`~course_utils.models.ctc.build_ctc_model` with CTC loss on digit strings (Adam, cosine decay).
 
-    Batches hold strings of similar length, zero-padded to the longest (:class:`StringBatches`).
+    Batches hold strings of similar length, zero-padded to the longest
+    (:class:`course_utils.training.LengthSortedBatches`).
 
     Parameters
     ----------
@@ -171,7 +128,7 @@ def train_ctc(features, texts, epochs: int = 30, batch_size: int = 32, learning_
         Training wall time.
     """
     keras.utils.set_random_seed(seed)
-    data = StringBatches(features, ctc.encode_texts(texts), batch_size, np.random.default_rng(seed))
+    data = LengthSortedBatches(features, ctc.encode_texts(texts), batch_size, np.random.default_rng(seed))
     model = ctc.build_ctc_model(features[0].shape[1])
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=max(1, (epochs - 1) * len(data)), warmup_target=learning_rate, warmup_steps=len(data),
@@ -212,7 +169,7 @@ def transcribe_batch(model, features, strategy: str = "greedy", beam_width: int 
     out = [""] * len(features)
     for i in range(0, len(order), batch_size):
         g = order[i:i + batch_size]
-        logits = np.asarray(model(_padded(features, g), training=False))
+        logits = np.asarray(model(pad_batch([features[k] for k in g]), training=False))
         for k, text in zip(g, ctc.ctc_decode(logits, strategy, beam_width)):
             out[k] = text
     return out

@@ -1,16 +1,23 @@
-"""The one training loop of the course's hand-written training steps: a fixed number of steps or a time budget.
+"""The one training loop of the course's hand-written training steps (a fixed number of steps or a time budget),
+and the batching of variable-length sequences.
 
 The image codec, the VAE and the WaveNet are trained by a custom ``tf.function`` step (their losses
 are not a plain ``model.fit``); :func:`train_steps` runs such a step, keeps the history, prints
 progress, drops the learning rate once for a last, quieter phase, and stops when the wall-clock
 budget is spent — so a learner's laptop and the CI machine train for the same time, whatever
 their speed.
+
+Sequences of different lengths (spoken digits, digit strings) are trained in batches of similar length
+(:class:`LengthSortedBatches`), each zero-padded only to its own longest member (:func:`pad_batch`): a
+recurrent layer runs over every padded frame too, so padding a batch of half-second words to the longest
+clip of the whole set (1.5 s) makes it three times slower for nothing.
 """
 from __future__ import annotations
 
 import time
 from typing import Callable
 
+import keras
 import numpy as np
 
 
@@ -152,3 +159,76 @@ def fit_epochs(fit_one: Callable, epochs: int, *, minutes: float | None = None, 
         if minutes is not None and time.perf_counter() - start > 60 * minutes:
             break
     return history, time.perf_counter() - start
+
+
+def pad_batch(sequences) -> np.ndarray:
+    """Zero-pad variable-length ``(n_frames, n_features)`` sequences to one array.
+
+    Parameters
+    ----------
+    sequences : sequence of np.ndarray, float, shape (n_frames, n_features)
+
+    Returns
+    -------
+    np.ndarray, float32, shape (batch, longest n_frames, n_features)
+        Padding is zeros after each sequence's end (a ``Masking`` layer or the CTC blank ignores them).
+
+    Examples
+    --------
+    >>> pad_batch([np.ones((3, 2)), np.ones((5, 2))]).shape
+    (2, 5, 2)
+    """
+    return keras.utils.pad_sequences(list(sequences), padding="post", dtype="float32", value=0.0)
+
+
+class LengthSortedBatches(keras.utils.PyDataset):
+    """Batches of sequences of similar length for ``model.fit``, reshuffled after every epoch.
+
+    The sequences are sorted by length (stably) and cut into consecutive groups of ``batch_size``, so each
+    batch needs little padding (:func:`pad_batch`); the *order of the batches* is shuffled every epoch. A
+    batch of 64 words of about 40 frames then costs 40 recurrent steps, not the 150 of the longest clip in
+    the set.
+
+    Parameters
+    ----------
+    features : list of np.ndarray, float32, (n_frames, n_features)
+    targets : np.ndarray, shape (n, ...)
+        One row per sequence (class labels, or padded label sequences for CTC).
+    batch_size : int
+    rng : np.random.Generator
+        Shuffles the order of the batches.
+
+    Raises
+    ------
+    ValueError
+        ``features`` and ``targets`` differ in length, or ``batch_size`` < 1.
+
+    Examples
+    --------
+    >>> data = LengthSortedBatches([np.ones((n, 2), np.float32) for n in (5, 9, 6)], np.arange(3), 2,
+    ...                            np.random.default_rng(0))
+    >>> sorted(data[i][0].shape[1] for i in range(len(data)))
+    [6, 9]
+    """
+
+    def __init__(self, features, targets, batch_size: int, rng: np.random.Generator):
+        super().__init__()
+        if len(features) != len(targets):
+            raise ValueError(f"features ({len(features)} sequences) and targets ({len(targets)} rows) differ in length")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.features, self.targets, self.rng = list(features), np.asarray(targets), rng
+        order = np.argsort([len(f) for f in self.features], kind="stable")
+        self.sorted_groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        self.on_epoch_end()
+
+    def __len__(self):
+        return len(self.groups)
+
+    def __getitem__(self, i):
+        g = self.groups[i]
+        return pad_batch([self.features[k] for k in g]), self.targets[g]
+
+    def on_epoch_end(self):
+        self.groups = list(self.sorted_groups)
+        self.rng.shuffle(self.groups)

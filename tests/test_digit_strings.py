@@ -40,21 +40,6 @@ def test_digit_strings_are_one_speaker_and_match_their_text():
                                            "x"), 2)
 
 
-def test_string_batches_pad_similar_lengths_and_cover_every_string_once():
-    feats = [np.ones((n, 4), np.float32) for n in (5, 9, 6, 20, 7)]
-    targets = ctc.encode_texts(["1", "22", "3", "4444", "5"])
-    data = ds.StringBatches(feats, targets, 2, np.random.default_rng(0))
-    assert len(data) == 3
-    seen, batches = [], set()
-    for i in range(len(data)):
-        x, y = data[i]
-        lengths = (x != 0).any(axis=2).sum(axis=1)  # frames of each string in the batch
-        assert x.shape[0] == y.shape[0] and x.shape[1] == lengths.max()  # padded to the longest only
-        seen += lengths.tolist()
-        batches.add(tuple(sorted(lengths.tolist())))
-    assert sorted(seen) == [5, 6, 7, 9, 20] and batches == {(5, 6), (7, 9), (20,)}  # neighbours in length
-
-
 def test_ctc_model_trains_a_step_and_transcribes_raw_audio():
     waves, texts, _ = ds.make_digit_strings(_tone_digits(), 8, seed=1)
     feats = [string_log_mel(w, 8000) for w in waves]

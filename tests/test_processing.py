@@ -92,8 +92,6 @@ def test_mfcc_lstm_builds_trains_and_recognizes():
     assert rejected is None and np.allclose(same, probs)  # below the threshold: no digit, same probabilities
     with pytest.raises(ValueError, match="min_confidence"):
         processing.recognize_digit(clip, 8000, model, min_confidence=-0.1)
-    padded = processing.pad_batch([np.ones((3, 39)), np.ones((5, 39))])
-    assert padded.shape == (2, 5, 39) and not padded[0, 3:].any()
 
 
 def test_mfcc_lstm_masks_the_padding():

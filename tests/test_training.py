@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from course_utils import training
@@ -58,3 +59,40 @@ def test_fit_epochs_keeps_the_last_value_of_each_epoch_checkpoints_and_stops_at_
     assert 2 <= len(slow["loss"]) < 10  # stopped after the epoch that passed 0.1 s
     with pytest.raises(ValueError, match="epochs"):
         training.fit_epochs(lambda e: {}, epochs=0)
+
+
+def test_pad_batch_pads_with_zeros_after_the_end():
+    padded = training.pad_batch([np.ones((3, 39)), 2 * np.ones((5, 39))])
+    assert padded.shape == (2, 5, 39) and padded.dtype == np.float32
+    assert padded[0, :3].all() and not padded[0, 3:].any() and (padded[1] == 2).all()
+
+
+def test_length_sorted_batches_pad_similar_lengths_and_cover_every_sequence_once_per_epoch():
+    lengths_in = (5, 9, 6, 20, 7)
+    feats = [np.full((n, 4), n, np.float32) for n in lengths_in]
+    targets = np.asarray(lengths_in) * 10  # a target that names its sequence
+    data = training.LengthSortedBatches(feats, targets, 2, np.random.default_rng(0))
+    assert len(data) == 3
+    orders = set()
+    for epoch in range(4):
+        seen, batches, order = [], set(), []
+        for i in range(len(data)):
+            x, y = data[i]
+            lengths = (x != 0).any(axis=2).sum(axis=1)  # frames of each sequence in the batch
+            assert x.shape[0] == y.shape[0] and x.shape[1] == lengths.max()  # padded to the batch's longest only
+            assert (y == x[:, 0, 0] * 10).all()  # targets stay with their sequences
+            seen += lengths.tolist()
+            batches.add(tuple(sorted(lengths.tolist())))
+            order.append(int(lengths.max()))
+        assert sorted(seen) == [5, 6, 7, 9, 20] and batches == {(5, 6), (7, 9), (20,)}  # neighbours in length
+        orders.add(tuple(order))
+        data.on_epoch_end()
+    assert len(orders) > 1  # the order of the batches is reshuffled between epochs
+
+
+def test_length_sorted_batches_reject_mismatched_inputs():
+    feats = [np.ones((3, 2), np.float32)] * 3
+    with pytest.raises(ValueError, match="differ in length"):
+        training.LengthSortedBatches(feats, np.arange(2), 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="batch_size"):
+        training.LengthSortedBatches(feats, np.arange(3), 0, np.random.default_rng(0))
