@@ -22,7 +22,7 @@ TEST_COMMAND = RESULTS / "ci" / "test_command.json"  # written by benchmarks/tim
 COURSE_MAP = [
     ("1 · Processing", "01_processing", "CNN photo-domain classifier, texture features (log-Gabor, textons, LBP) and the "
      "two combined; LSTM digit recogniser on MFCCs",
-     [("photo_domains.horse_zebra_accuracy", "horse vs zebra (CNN + texture) {:.3f}"),
+     [("photo_domains.horse_zebra_accuracy", "horse vs zebra (two CNNs + texture) {:.3f}"),
       ("photo_domains.cnn_horse_zebra_accuracy", "CNN alone {:.3f}"),
       ("photo_domains.test_accuracy", "4-way photo domains {:.3f}"),
       ("fsdd_lstm.loso_mean_accuracy", "unseen-speaker digit accuracy {:.3f}")]),

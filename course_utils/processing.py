@@ -407,7 +407,8 @@ def photo_robustness(classifiers: dict, tests: dict, class_names, ensembles: dic
         Test name → ``(images, labels)``, e.g. the hold-out split and :func:`harder_photo_tests`.
     class_names : sequence of str
     ensembles : dict, optional
-        Name → ``(members, rule)``: names of ``classifiers`` and a :func:`combine_probabilities` rule.
+        Name → ``(members, rule)``: names of ``classifiers`` (or of ensembles listed before this one) and a
+        :func:`combine_probabilities` rule.
 
     Returns
     -------
@@ -419,15 +420,15 @@ def photo_robustness(classifiers: dict, tests: dict, class_names, ensembles: dic
     Raises
     ------
     KeyError
-        An ensemble member that is not in ``classifiers``.
+        An ensemble member that is neither in ``classifiers`` nor an ensemble listed before it.
     """
     pairs = domain_pairs(class_names)
     probs = {name: {test: predict(images) for test, (images, _) in tests.items()}
              for name, predict in classifiers.items()}
     for name, (members, rule) in (ensembles or {}).items():
-        missing = [m for m in members if m not in classifiers]
+        missing = [m for m in members if m not in probs]
         if missing:
-            raise KeyError(f"ensemble {name!r}: {missing} not among the classifiers {list(classifiers)}")
+            raise KeyError(f"ensemble {name!r}: {missing} not among the classifiers and earlier ensembles {list(probs)}")
         probs[name] = {test: combine_probabilities([probs[m][test] for m in members], rule) for test in tests}
     scores = {name: {test: evaluate_photo_domains(p, tests[test][1], class_names, pairs) for test, p in by_test.items()}
               for name, by_test in probs.items()}

@@ -15,8 +15,9 @@ This module computes three classic kinds from the grey-level photo and joins the
   three radii and three resolutions.
 
 :class:`TextureFeatures` is a scikit-learn transformer (``fit`` learns the textons), and
-:func:`train_texture_classifier` puts logistic regression on top, its regularisation chosen by
-cross-validation on the training photos. The features need the photos at their native resolution
+:class:`TextureClassifier` puts logistic regression on top, its regularisation chosen by
+cross-validation on the training photos, averaged over a few texton vocabularies that share one
+filtering pass (:func:`describe_photos`). The features need the photos at their native resolution
 (256 pixels for the CycleGAN sets): at 64 pixels a zebra's stripes are gone.
 
 References
@@ -28,11 +29,14 @@ References
   three-dimensional textons"; texton histograms of filter responses: Varma & Zisserman 2005.
 * LBP: Ojala, Pietikäinen & Mäenpää 2002, "Multiresolution gray-scale and rotation invariant texture
   classification with local binary patterns".
+* Averaging models trained with different randomness: Breiman 1996, "Bagging predictors".
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 
 from .images import check_rgb
 
@@ -203,12 +207,64 @@ def lbp_histograms(gray: np.ndarray) -> np.ndarray:
     return np.concatenate(histograms)
 
 
+class PhotoDescriptors(NamedTuple):
+    """What one filtering pass over a batch of photos gives (:func:`describe_photos`)."""
+
+    side: int
+    """Photo side in pixels."""
+    local: np.ndarray
+    """float32 ``(n, blocks, scales · orientations)``: :func:`texton_descriptors` of every photo."""
+    pooled: np.ndarray
+    """float64 ``(n, 372)``: :func:`gabor_statistics` and square-rooted :func:`lbp_histograms` of every photo."""
+
+
+def describe_photos(images: np.ndarray, progress: bool = True) -> PhotoDescriptors:
+    """Filter every photo once with the log-Gabor bank and keep everything the texture features need.
+
+    Parameters
+    ----------
+    images : np.ndarray, uint8, shape (n, side, side, 3)
+        Square RGB photos, ``side`` a multiple of 8.
+    progress : bool
+        A tqdm progress bar over the photos.
+
+    Returns
+    -------
+    PhotoDescriptors
+        ``side``, the texton descriptors of every block (``local``) and the pooled statistics (``pooled``).
+
+    Raises
+    ------
+    ValueError
+        Photos not square.
+    course_utils.images.ImageError
+        Not a uint8 batch of RGB photos.
+    """
+    from skimage.color import rgb2gray
+    from tqdm.auto import tqdm
+
+    images = check_rgb(images, "images", batch=True)
+    side = images.shape[1]
+    if images.shape[2] != side:
+        raise ValueError(f"texture: expected square photos, got {side}×{images.shape[2]} (height×width)")
+    bank = log_gabor_bank(side)
+    local, pooled = [], []
+    for image in tqdm(images, desc="texture features", disable=not progress, leave=False):
+        gray = rgb2gray(image)
+        energy = gabor_energy(gray, bank)
+        local.append(texton_descriptors(energy))
+        pooled.append(np.concatenate([gabor_statistics(energy), np.sqrt(lbp_histograms(gray))]))
+    return PhotoDescriptors(side, np.stack(local), np.stack(pooled))
+
+
 class TextureFeatures(TransformerMixin, BaseEstimator):
     """Photos → texture vector: square-rooted texton histogram, Gabor energy statistics, square-rooted LBP.
 
     ``fit`` learns the textons: k-means (scikit-learn's ``MiniBatchKMeans``) on standardised
     :func:`texton_descriptors` of ``samples_per_photo`` random blocks of each training photo.
-    Histograms are square-rooted (the Hellinger map), which suits a linear classifier.
+    Histograms are square-rooted (the Hellinger map), which suits a linear classifier. The photos are
+    filtered by :func:`describe_photos`; :meth:`fit_descriptors` and :meth:`transform_descriptors` start
+    from its result, so several vocabularies can share one filtering pass (:class:`TextureClassifier`).
 
     Parameters
     ----------
@@ -234,28 +290,69 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         self.seed = seed
         self.progress = progress
 
-    def _describe(self, images):
-        """Per photo: texton descriptors, Gabor statistics and LBP histograms (one filtering pass)."""
-        from skimage.color import rgb2gray
-        from tqdm.auto import tqdm
-
-        images = check_rgb(images, "images", batch=True)
-        side = images.shape[1]
-        if images.shape[2] != side:
-            raise ValueError(f"TextureFeatures: expected square photos, got {side}×{images.shape[2]} (height×width)")
-        bank = log_gabor_bank(side)
-        local, pooled = [], []
-        for image in tqdm(images, desc="texture features", disable=not self.progress, leave=False):
-            gray = rgb2gray(image)
-            energy = gabor_energy(gray, bank)
-            local.append(texton_descriptors(energy))
-            pooled.append(np.concatenate([gabor_statistics(energy), np.sqrt(lbp_histograms(gray))]))
-        return np.stack(local), np.stack(pooled)
-
     def _histograms(self, local):
         words = self.kmeans_.predict(((local - self.mean_) / self.scale_).reshape(-1, local.shape[-1]))
         words = words.reshape(len(local), -1)
         return np.sqrt(np.stack([np.bincount(w, minlength=self.n_textons) for w in words]) / words.shape[1])
+
+    def fit_descriptors(self, described: PhotoDescriptors) -> np.ndarray:
+        """Learn the textons from :func:`describe_photos` of the training photos; return their features.
+
+        Parameters
+        ----------
+        described : PhotoDescriptors
+
+        Returns
+        -------
+        np.ndarray, float64, shape (n, n_textons + 372)
+
+        Raises
+        ------
+        ValueError
+            Fewer sampled blocks than ``n_textons``.
+        """
+        from sklearn.cluster import MiniBatchKMeans
+
+        local = described.local
+        flat = local.reshape(-1, local.shape[-1])
+        rng = np.random.default_rng(self.seed)
+        picks = np.stack([rng.choice(local.shape[1], min(self.samples_per_photo, local.shape[1]), replace=False)
+                          for _ in range(len(local))])
+        if picks.size < self.n_textons:
+            raise ValueError(f"TextureFeatures: {picks.size} blocks sampled for {self.n_textons} textons; "
+                             "give more photos or fewer n_textons")
+        self.side_ = described.side
+        self.mean_, self.scale_ = flat.mean(axis=0), flat.std(axis=0) + 1e-6
+        sample = (np.take_along_axis(local, picks[..., None], axis=1).reshape(-1, local.shape[-1])
+                  - self.mean_) / self.scale_
+        self.kmeans_ = MiniBatchKMeans(self.n_textons, random_state=self.seed, batch_size=4096, n_init=3).fit(sample)
+        return np.hstack([self._histograms(local), described.pooled])
+
+    def transform_descriptors(self, described: PhotoDescriptors) -> np.ndarray:
+        """Texture features from :func:`describe_photos` of photos of the training size.
+
+        Returns
+        -------
+        np.ndarray, float64, shape (n, n_textons + 372)
+
+        Raises
+        ------
+        ValueError
+            Photos of another size than the training photos.
+        sklearn.exceptions.NotFittedError
+            Called before fitting.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "kmeans_")
+        self.check_side(described.side)
+        return np.hstack([self._histograms(described.local), described.pooled])
+
+    def check_side(self, side: int):
+        """Raise ``ValueError`` unless ``side`` (pixels) is the side of the photos the textons were learnt on."""
+        if side != self.side_:
+            raise ValueError(f"TextureFeatures: the textons were learnt on {self.side_}-pixel photos, got {side}-pixel "
+                             "photos; resize them first (course_utils.images.resize_photos)")
 
     def fit_transform(self, images, y=None):
         """Learn the textons from ``images`` and return their features, filtering each photo once.
@@ -277,22 +374,7 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         course_utils.images.ImageError
             Not a uint8 batch of RGB photos.
         """
-        from sklearn.cluster import MiniBatchKMeans
-
-        local, pooled = self._describe(images)
-        self.side_ = np.shape(images)[1]
-        flat = local.reshape(-1, local.shape[-1])
-        self.mean_, self.scale_ = flat.mean(axis=0), flat.std(axis=0) + 1e-6
-        rng = np.random.default_rng(self.seed)
-        picks = np.stack([rng.choice(local.shape[1], min(self.samples_per_photo, local.shape[1]), replace=False)
-                          for _ in range(len(local))])
-        sample = (np.take_along_axis(local, picks[..., None], axis=1).reshape(-1, local.shape[-1])
-                  - self.mean_) / self.scale_
-        if len(sample) < self.n_textons:
-            raise ValueError(f"TextureFeatures: {len(sample)} blocks sampled for {self.n_textons} textons; "
-                             "give more photos or fewer n_textons")
-        self.kmeans_ = MiniBatchKMeans(self.n_textons, random_state=self.seed, batch_size=4096, n_init=3).fit(sample)
-        return np.hstack([self._histograms(local), pooled])
+        return self.fit_descriptors(describe_photos(images, self.progress))
 
     def fit(self, images, y=None):
         """Learn the textons (see :meth:`fit_transform`); returns ``self``."""
@@ -322,56 +404,122 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "kmeans_")
-        images = check_rgb(images, "images", batch=True)
-        if images.shape[1:3] != (self.side_, self.side_):
-            raise ValueError(f"TextureFeatures: the textons were learnt on {self.side_}-pixel photos, got "
-                             f"{images.shape[1]}×{images.shape[2]}; resize them first (course_utils.images.resize_photos)")
-        local, pooled = self._describe(images)
-        return np.hstack([self._histograms(local), pooled])
+        return self.transform_descriptors(describe_photos(_checked_side(images, self), self.progress))
 
 
-def train_texture_classifier(images: np.ndarray, labels: np.ndarray, n_textons: int = 256, seed: int = 0,
-                             progress: bool = True):
-    """Logistic regression on :class:`TextureFeatures`, regularisation chosen by 5-fold cross-validation.
+def _checked_side(images, features: TextureFeatures) -> np.ndarray:
+    """``images`` as a checked uint8 RGB batch, after checking their side before any filtering."""
+    images = check_rgb(images, "images", batch=True)
+    if images.shape[2] != images.shape[1]:
+        raise ValueError(f"texture: expected square photos, got {images.shape[1]}×{images.shape[2]} (height×width)")
+    features.check_side(images.shape[1])
+    return images
 
-    The features are computed once; ``C`` is picked from 11 values in 10⁻⁴…10 by stratified 5-fold
-    cross-validation on the training photos only (scikit-learn's ``GridSearchCV``), then refit on all.
+
+class TextureClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression on :class:`TextureFeatures`, averaged over several texton vocabularies.
+
+    The photos are filtered once (:func:`describe_photos`); each of ``n_vocabularies`` members learns
+    its own textons (k-means seeded ``seed``, ``seed + 1``, …) and its own logistic regression, whose
+    ``C`` is picked from 11 values in 10⁻⁴…10 by stratified 5-fold cross-validation on the training
+    photos only (scikit-learn's ``GridSearchCV``). :meth:`predict_proba` averages the members'
+    probabilities: k-means lands in a different local optimum for every seed, and averaging makes
+    the answer depend less on which one (bagging, Breiman 1996). Each added vocabulary costs a
+    k-means and a cross-validation, not another filtering pass.
 
     Parameters
     ----------
-    images : np.ndarray, uint8, shape (n, side, side, 3)
-        Training photos at their native resolution (256 pixels for the CycleGAN sets).
-    labels : np.ndarray, int, shape (n,)
-        At least 5 photos of every class.
     n_textons : int
+    n_vocabularies : int
+        Members (≥ 1).
     seed : int
     progress : bool
+        A tqdm progress bar over the photos.
 
-    Returns
-    -------
-    sklearn.pipeline.Pipeline
-        ``TextureFeatures → StandardScaler → LogisticRegression``, fitted; its ``predict_proba`` takes
-        uint8 photos of the training size and returns ``(n, n_classes)`` probabilities.
-
-    Raises
-    ------
-    ValueError
-        ``labels`` of another length than ``images``, or a class with fewer than 5 photos.
+    Examples
+    --------
+    >>> model = TextureClassifier(seed=0).fit(train_photos, train_labels)  # doctest: +SKIP
+    >>> model.predict_proba(test_photos).shape  # doctest: +SKIP
+    (280, 4)
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    labels = np.asarray(labels)
-    if len(labels) != len(images):
-        raise ValueError(f"labels: {len(labels)} labels for {len(images)} images")
-    counts = np.bincount(labels) if len(labels) and labels.min() >= 0 else np.zeros(0, np.int64)
-    if len(counts) < 2 or counts.min() < 5:
-        raise ValueError(f"labels: expected classes 0, 1, … with at least 5 photos each, got counts {counts.tolist()}")
-    extractor = TextureFeatures(n_textons=n_textons, seed=seed, progress=progress)
-    features = extractor.fit_transform(images)
-    search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
-                          {"logisticregression__C": np.logspace(-4, 1, 11)},
-                          cv=StratifiedKFold(5, shuffle=True, random_state=seed)).fit(features, labels)
-    return make_pipeline(extractor, search.best_estimator_)
+    def __init__(self, n_textons: int = 256, n_vocabularies: int = 2, seed: int = 0, progress: bool = True):
+        self.n_textons = n_textons
+        self.n_vocabularies = n_vocabularies
+        self.seed = seed
+        self.progress = progress
+
+    def fit(self, images: np.ndarray, labels: np.ndarray):
+        """Filter the training photos once, then fit every member.
+
+        Parameters
+        ----------
+        images : np.ndarray, uint8, shape (n, side, side, 3)
+            Training photos at their native resolution (256 pixels for the CycleGAN sets).
+        labels : np.ndarray, int, shape (n,)
+            Classes 0, 1, …, at least 5 photos of every class.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            ``labels`` of another length than ``images``, a class with fewer than 5 photos,
+            ``n_vocabularies`` < 1, or photos not square.
+        """
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        labels = np.asarray(labels)
+        if len(labels) != len(images):
+            raise ValueError(f"labels: {len(labels)} labels for {len(images)} images")
+        counts = np.bincount(labels) if len(labels) and labels.min() >= 0 else np.zeros(0, np.int64)
+        if len(counts) < 2 or counts.min() < 5:
+            raise ValueError(f"labels: expected classes 0, 1, … with at least 5 photos each, got counts {counts.tolist()}")
+        if self.n_vocabularies < 1:
+            raise ValueError(f"n_vocabularies must be at least 1, got {self.n_vocabularies}")
+        described = describe_photos(images, self.progress)
+        self.members_ = []
+        for v in range(self.n_vocabularies):
+            features = TextureFeatures(self.n_textons, seed=self.seed + v, progress=False)
+            search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
+                                  {"logisticregression__C": np.logspace(-4, 1, 11)},
+                                  cv=StratifiedKFold(5, shuffle=True, random_state=self.seed + v))
+            search.fit(features.fit_descriptors(described), labels)
+            self.members_.append((features, search.best_estimator_))
+        self.classes_ = np.arange(len(counts))
+        return self
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """Mean of the members' class probabilities.
+
+        Parameters
+        ----------
+        images : np.ndarray, uint8, shape (n, side, side, 3)
+            Photos of the training photos' size.
+
+        Returns
+        -------
+        np.ndarray, float64, shape (n, n_classes)
+
+        Raises
+        ------
+        ValueError
+            Photos not square, or of another size than the training photos.
+        sklearn.exceptions.NotFittedError
+            Called before :meth:`fit`.
+        """
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "members_")
+        described = describe_photos(_checked_side(images, self.members_[0][0]), self.progress)
+        return np.mean([model.predict_proba(features.transform_descriptors(described))
+                        for features, model in self.members_], axis=0)
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """The most probable class of each photo: int64 ``(n,)``."""
+        return self.classes_[np.argmax(self.predict_proba(images), axis=1)]

@@ -218,6 +218,16 @@ def test_photo_robustness_combines_ensembles_from_each_members_single_run():
     with pytest.raises(KeyError, match="missing"):
         processing.photo_robustness(classifiers, {"t": (photos, labels)}, ["left", "right"],
                                     ensembles={"bad": (["sure", "missing"], "sum")})
+    # an ensemble may combine an ensemble listed before it, still from the members' single run
+    calls.clear()
+    nested, _ = processing.photo_robustness(classifiers, {"t": (photos, labels)}, ["left", "right"],
+                                            ensembles={"both": (["sure", "unsure"], "sum"),
+                                                       "both and unsure": (["both", "unsure"], "sum")})
+    assert len(calls) == 2
+    assert nested["both and unsure"]["t"]["accuracy"] == 1.0  # (0.65 + 0.4) / 2 = 0.525 for "left"; unsure alone: 0
+    with pytest.raises(KeyError, match="later"):
+        processing.photo_robustness(classifiers, {"t": (photos, labels)}, ["left", "right"],
+                                    ensembles={"first": (["sure", "later"], "sum"), "later": (["sure", "unsure"], "sum")})
 
 
 def test_resize_photos_resizes_a_batch_and_leaves_the_right_size_alone():

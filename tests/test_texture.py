@@ -105,11 +105,31 @@ def test_texture_features_fit_learns_textons_and_transform_repeats_fit_transform
 def test_texture_classifier_tells_stripes_from_blotches_on_new_photos():
     train, train_labels = photo_set(10, seed=3)
     test, test_labels = photo_set(10, seed=4)
-    model = texture.train_texture_classifier(train, train_labels, n_textons=8, seed=0, progress=False)
+    model = texture.TextureClassifier(n_textons=8, n_vocabularies=2, seed=0, progress=False).fit(train, train_labels)
     probs = model.predict_proba(test)
-    assert probs.shape == (20, 2)
-    assert np.mean(probs.argmax(axis=1) == test_labels) == 1.0
+    assert probs.shape == (20, 2) and np.allclose(probs.sum(axis=1), 1.0)
+    assert np.mean(model.predict(test) == test_labels) == 1.0
+    # two vocabularies (k-means seeded 0 and 1) share one filtering pass; the answer is their mean
+    (f0, lr0), (f1, lr1) = model.members_
+    assert (f0.seed, f1.seed) == (0, 1) and not np.allclose(f0.kmeans_.cluster_centers_, f1.kmeans_.cluster_centers_)
+    np.testing.assert_allclose(probs, (lr0.predict_proba(f0.transform(test)) + lr1.predict_proba(f1.transform(test))) / 2)
+    with pytest.raises(ValueError, match="64-pixel"):
+        model.predict_proba(test[:, :32, :32])
     with pytest.raises(ValueError, match="at least 5"):
-        texture.train_texture_classifier(train[:12], train_labels[:12], n_textons=8, progress=False)
+        texture.TextureClassifier(n_textons=8, progress=False).fit(train[:12], train_labels[:12])
     with pytest.raises(ValueError, match="labels"):
-        texture.train_texture_classifier(train, train_labels[:3], n_textons=8, progress=False)
+        texture.TextureClassifier(n_textons=8, progress=False).fit(train, train_labels[:3])
+    with pytest.raises(ValueError, match="n_vocabularies"):
+        texture.TextureClassifier(n_textons=8, n_vocabularies=0, progress=False).fit(train, train_labels)
+
+
+def test_texture_features_from_descriptors_repeat_fit_and_transform():
+    photos, _ = photo_set(4, seed=2)
+    described = texture.describe_photos(photos, progress=False)
+    assert described.side == 64 and described.local.shape == (8, 64, 40) and described.pooled.shape == (8, 372)
+    a = texture.TextureFeatures(n_textons=8, samples_per_photo=20, seed=0, progress=False)
+    b = texture.TextureFeatures(n_textons=8, samples_per_photo=20, seed=0, progress=False)
+    np.testing.assert_allclose(a.fit_descriptors(described), b.fit_transform(photos))
+    np.testing.assert_allclose(a.transform_descriptors(described), b.transform(photos))
+    with pytest.raises(ValueError, match="64-pixel"):
+        a.transform_descriptors(texture.describe_photos(photos[:, :32, :32], progress=False))

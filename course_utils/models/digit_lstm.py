@@ -36,7 +36,8 @@ def build_mfcc_lstm(n_features: int = 39, n_classes: int = 10, units: int = 64, 
     units : int
         LSTM cells per direction.
     n_layers : int
-        Stacked BiLSTM layers (one trains in about a minute per fold on a 2-core CPU).
+        Stacked BiLSTM layers (one layer: about 40 s per leave-one-speaker-out fold of notebook 01 — 7,500
+        words × 15 epochs in length-sorted batches — on a 2-core CPU).
     dropout : float
 
     Returns
