@@ -134,10 +134,10 @@ def train_ctc(features, texts, epochs: int = 30, batch_size: int = 32, learning_
         0.0, decay_steps=max(1, (epochs - 1) * len(data)), warmup_target=learning_rate, warmup_steps=len(data),
         alpha=0.02)
     model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0), loss=ctc.ctc_loss)
-    losses = []
+    losses, batches = [], data.dataset()
     start = time.perf_counter()
     for epoch in range(epochs):  # one fit() per epoch: a short, readable log line each
-        loss = model.fit(data, epochs=1, verbose=0).history["loss"][0]
+        loss = model.fit(batches, epochs=1, shuffle=False, verbose=0).history["loss"][0]
         losses.append(loss)
         if verbose:
             print(f"  epoch {epoch + 1:>2}/{epochs}: CTC loss {loss:.3f} ({time.perf_counter() - start:.0f} s)",

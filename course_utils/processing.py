@@ -421,6 +421,8 @@ def photo_robustness(classifiers: dict, tests: dict, class_names, ensembles: dic
     ------
     KeyError
         An ensemble member that is neither in ``classifiers`` nor an ensemble listed before it.
+    ValueError
+        An ensemble named like a classifier or an earlier ensemble.
     """
     pairs = domain_pairs(class_names)
     probs = {name: {test: predict(images) for test, (images, _) in tests.items()}
@@ -428,7 +430,10 @@ def photo_robustness(classifiers: dict, tests: dict, class_names, ensembles: dic
     for name, (members, rule) in (ensembles or {}).items():
         missing = [m for m in members if m not in probs]
         if missing:
-            raise KeyError(f"ensemble {name!r}: {missing} not among the classifiers and earlier ensembles {list(probs)}")
+            raise KeyError(f"ensemble {name!r}: {missing} not among the classifiers and earlier ensembles "
+                           f"{list(probs)}")
+        if name in probs:
+            raise ValueError(f"ensemble {name!r}: the name of a classifier or of an earlier ensemble")
         probs[name] = {test: combine_probabilities([probs[m][test] for m in members], rule) for test in tests}
     scores = {name: {test: evaluate_photo_domains(p, tests[test][1], class_names, pairs) for test, p in by_test.items()}
               for name, by_test in probs.items()}
@@ -568,8 +573,10 @@ def train_digit_lstm(features, labels: np.ndarray, epochs: int = 25, batch_size:
     """Train :func:`~course_utils.models.digit_lstm.build_mfcc_lstm` on MFCC sequences (Adam, cosine decay).
 
     Batches hold words of similar length, each zero-padded to its own longest
-    (:class:`course_utils.training.LengthSortedBatches`): about 3× faster than padding every word to the
-    longest clip of the set, with the same accuracy (measured on two leave-one-speaker-out folds).
+    (:class:`course_utils.training.LengthSortedBatches`): 2–3.5× faster than padding every word to the
+    longest clip of the set. A batch then holds the same words every epoch (only the order of the
+    batches is shuffled); on two leave-one-speaker-out folds of notebook 01 the accuracy moved by one to
+    two points, one down and one up (george 0.754 → 0.734, theo 0.938 → 0.948).
 
     Parameters
     ----------
@@ -595,7 +602,7 @@ def train_digit_lstm(features, labels: np.ndarray, epochs: int = 25, batch_size:
                                                                                           epochs * len(data))),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
-    history = model.fit(data, epochs=epochs, verbose=verbose)
+    history = model.fit(data.dataset(), epochs=epochs, shuffle=False, verbose=verbose)  # the batches shuffle themselves
     return model, history.history, time.perf_counter() - start
 
 

@@ -236,7 +236,7 @@ def describe_photos(images: np.ndarray, progress: bool = True) -> PhotoDescripto
     Raises
     ------
     ValueError
-        Photos not square.
+        Photos not square, or their side not a multiple of 8.
     course_utils.images.ImageError
         Not a uint8 batch of RGB photos.
     """
@@ -331,6 +331,10 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
     def transform_descriptors(self, described: PhotoDescriptors) -> np.ndarray:
         """Texture features from :func:`describe_photos` of photos of the training size.
 
+        Parameters
+        ----------
+        described : PhotoDescriptors
+
         Returns
         -------
         np.ndarray, float64, shape (n, n_textons + 372)
@@ -349,7 +353,18 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
         return np.hstack([self._histograms(described.local), described.pooled])
 
     def check_side(self, side: int):
-        """Raise ``ValueError`` unless ``side`` (pixels) is the side of the photos the textons were learnt on."""
+        """Check a photo size against the training photos'.
+
+        Parameters
+        ----------
+        side : int
+            Photo side in pixels.
+
+        Raises
+        ------
+        ValueError
+            ``side`` is not the side of the photos the textons were learnt on.
+        """
         if side != self.side_:
             raise ValueError(f"TextureFeatures: the textons were learnt on {self.side_}-pixel photos, got {side}-pixel "
                              "photos; resize them first (course_utils.images.resize_photos)")
@@ -430,11 +445,20 @@ class TextureClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     n_textons : int
+        Textons (k-means clusters) per vocabulary.
     n_vocabularies : int
         Members (≥ 1).
     seed : int
+        Member ``v`` uses ``seed + v`` for its block sample, its k-means and its cross-validation split.
     progress : bool
         A tqdm progress bar over the photos.
+
+    Attributes
+    ----------
+    members_ : list of (TextureFeatures, sklearn.pipeline.Pipeline)
+        Per vocabulary: the fitted features and ``StandardScaler → LogisticRegression``.
+    classes_ : np.ndarray, int64
+        ``0 … n_classes − 1``.
 
     Examples
     --------
@@ -467,7 +491,10 @@ class TextureClassifier(ClassifierMixin, BaseEstimator):
         ------
         ValueError
             ``labels`` of another length than ``images``, a class with fewer than 5 photos,
-            ``n_vocabularies`` < 1, or photos not square.
+            ``n_vocabularies`` < 1, photos not square or their side not a multiple of 8, or fewer
+            sampled blocks than ``n_textons``.
+        course_utils.images.ImageError
+            Not a uint8 batch of RGB photos.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -479,19 +506,20 @@ class TextureClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"labels: {len(labels)} labels for {len(images)} images")
         counts = np.bincount(labels) if len(labels) and labels.min() >= 0 else np.zeros(0, np.int64)
         if len(counts) < 2 or counts.min() < 5:
-            raise ValueError(f"labels: expected classes 0, 1, … with at least 5 photos each, got counts {counts.tolist()}")
+            raise ValueError(f"labels: expected classes 0, 1, … with at least 5 photos each, "
+                             f"got counts {counts.tolist()}")
         if self.n_vocabularies < 1:
             raise ValueError(f"n_vocabularies must be at least 1, got {self.n_vocabularies}")
         described = describe_photos(images, self.progress)
-        self.members_ = []
+        members = []
         for v in range(self.n_vocabularies):
             features = TextureFeatures(self.n_textons, seed=self.seed + v, progress=False)
             search = GridSearchCV(make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)),
                                   {"logisticregression__C": np.logspace(-4, 1, 11)},
                                   cv=StratifiedKFold(5, shuffle=True, random_state=self.seed + v))
             search.fit(features.fit_descriptors(described), labels)
-            self.members_.append((features, search.best_estimator_))
-        self.classes_ = np.arange(len(counts))
+            members.append((features, search.best_estimator_))
+        self.members_, self.classes_ = members, np.arange(len(counts))  # only once every member is fitted
         return self
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
@@ -510,6 +538,8 @@ class TextureClassifier(ClassifierMixin, BaseEstimator):
         ------
         ValueError
             Photos not square, or of another size than the training photos.
+        course_utils.images.ImageError
+            Not a uint8 batch of RGB photos.
         sklearn.exceptions.NotFittedError
             Called before :meth:`fit`.
         """
@@ -521,5 +551,14 @@ class TextureClassifier(ClassifierMixin, BaseEstimator):
                         for features, model in self.members_], axis=0)
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        """The most probable class of each photo: int64 ``(n,)``."""
+        """The most probable class of each photo.
+
+        Parameters
+        ----------
+        images : np.ndarray, uint8, shape (n, side, side, 3)
+
+        Returns
+        -------
+        np.ndarray, int64, shape (n,)
+        """
         return self.classes_[np.argmax(self.predict_proba(images), axis=1)]

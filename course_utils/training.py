@@ -181,13 +181,15 @@ def pad_batch(sequences) -> np.ndarray:
     return keras.utils.pad_sequences(list(sequences), padding="post", dtype="float32", value=0.0)
 
 
-class LengthSortedBatches(keras.utils.PyDataset):
-    """Batches of sequences of similar length for ``model.fit``, reshuffled after every epoch.
+class LengthSortedBatches:
+    """Batches of sequences of similar length, their order reshuffled every epoch, as a ``tf.data`` pipeline.
 
     The sequences are sorted by length (stably) and cut into consecutive groups of ``batch_size``, so each
-    batch needs little padding (:func:`pad_batch`); the *order of the batches* is shuffled every epoch. A
-    batch of 64 words of about 40 frames then costs 40 recurrent steps, not the 150 of the longest clip in
-    the set.
+    batch needs little padding (:func:`pad_batch`); iterating gives one epoch, with the *order of the
+    batches* shuffled afresh. A batch of 64 words of about 40 frames then costs 40 recurrent steps, not
+    the 150 of the longest clip in the set. Pass :meth:`dataset` to ``model.fit``: its element spec
+    leaves the batch and time axes open (a ``keras.utils.PyDataset`` would infer the spec from its first
+    two batches and fail on the first batch of another length whenever those two happen to match).
 
     Parameters
     ----------
@@ -196,39 +198,55 @@ class LengthSortedBatches(keras.utils.PyDataset):
         One row per sequence (class labels, or padded label sequences for CTC).
     batch_size : int
     rng : np.random.Generator
-        Shuffles the order of the batches.
+        Shuffles the order of the batches, once per epoch.
 
     Raises
     ------
     ValueError
-        ``features`` and ``targets`` differ in length, or ``batch_size`` < 1.
+        ``features`` and ``targets`` differ in length, ``features`` is empty, or ``batch_size`` < 1.
 
     Examples
     --------
     >>> data = LengthSortedBatches([np.ones((n, 2), np.float32) for n in (5, 9, 6)], np.arange(3), 2,
     ...                            np.random.default_rng(0))
-    >>> sorted(data[i][0].shape[1] for i in range(len(data)))
+    >>> sorted(x.shape[1] for x, y in data)
     [6, 9]
     """
 
     def __init__(self, features, targets, batch_size: int, rng: np.random.Generator):
-        super().__init__()
         if len(features) != len(targets):
             raise ValueError(f"features ({len(features)} sequences) and targets ({len(targets)} rows) differ in length")
+        if len(features) == 0:
+            raise ValueError("features: no sequences")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.features, self.targets, self.rng = list(features), np.asarray(targets), rng
         order = np.argsort([len(f) for f in self.features], kind="stable")
         self.sorted_groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-        self.on_epoch_end()
 
     def __len__(self):
-        return len(self.groups)
+        """Batches per epoch."""
+        return len(self.sorted_groups)
 
-    def __getitem__(self, i):
-        g = self.groups[i]
-        return pad_batch([self.features[k] for k in g]), self.targets[g]
+    def __iter__(self):
+        """One epoch of ``(x, y)``: ``x`` float32 ``(batch, longest n_frames, n_features)``; batch order shuffled."""
+        groups = list(self.sorted_groups)
+        self.rng.shuffle(groups)
+        for g in groups:
+            yield pad_batch([self.features[k] for k in g]), self.targets[g]
 
-    def on_epoch_end(self):
-        self.groups = list(self.sorted_groups)
-        self.rng.shuffle(self.groups)
+    def dataset(self):
+        """The batches as a ``tf.data.Dataset`` for ``model.fit``; each pass over it is a new epoch (reshuffled).
+
+        Returns
+        -------
+        tf.data.Dataset
+            Elements ``(x, y)``: ``x`` float32 ``(None, None, n_features)``, ``y`` of the targets' dtype
+            ``(None, ...)``.
+        """
+        import tensorflow as tf
+
+        spec = (tf.TensorSpec((None, None) + self.features[0].shape[1:], tf.float32),
+                tf.TensorSpec((None,) + self.targets.shape[1:], tf.as_dtype(self.targets.dtype)))
+        batches = tf.data.Dataset.from_generator(self.__iter__, output_signature=spec)
+        return batches.apply(tf.data.experimental.assert_cardinality(len(self)))  # Keras then knows the epoch's steps

@@ -227,7 +227,11 @@ def test_photo_robustness_combines_ensembles_from_each_members_single_run():
     assert nested["both and unsure"]["t"]["accuracy"] == 1.0  # (0.65 + 0.4) / 2 = 0.525 for "left"; unsure alone: 0
     with pytest.raises(KeyError, match="later"):
         processing.photo_robustness(classifiers, {"t": (photos, labels)}, ["left", "right"],
-                                    ensembles={"first": (["sure", "later"], "sum"), "later": (["sure", "unsure"], "sum")})
+                                    ensembles={"first": (["sure", "later"], "sum"),
+                                               "later": (["sure", "unsure"], "sum")})
+    with pytest.raises(ValueError, match="earlier ensemble"):
+        processing.photo_robustness(classifiers, {"t": (photos, labels)}, ["left", "right"],
+                                    ensembles={"sure": (["sure", "unsure"], "sum")})
 
 
 def test_resize_photos_resizes_a_batch_and_leaves_the_right_size_alone():

@@ -40,7 +40,7 @@ def test_render_fills_the_markers():
                               "wall_seconds": {"notebook_total": 60}, "peak_rss_mb": 100, "mode": "full",
                               "versions": {}, "command": "x"}}
     out = readme.render(text, fake)
-    assert "horse vs zebra (CNN + texture) 0.500" in out and "old" not in out
+    assert "horse vs zebra (two CNNs + texture) 0.500" in out and "old" not in out
     assert "| `photo_domains.horse_zebra_accuracy` | 0.5 | ≥ 0.95 — **not met** |" in out
 
 

@@ -112,9 +112,17 @@ def test_texture_classifier_tells_stripes_from_blotches_on_new_photos():
     # two vocabularies (k-means seeded 0 and 1) share one filtering pass; the answer is their mean
     (f0, lr0), (f1, lr1) = model.members_
     assert (f0.seed, f1.seed) == (0, 1) and not np.allclose(f0.kmeans_.cluster_centers_, f1.kmeans_.cluster_centers_)
-    np.testing.assert_allclose(probs, (lr0.predict_proba(f0.transform(test)) + lr1.predict_proba(f1.transform(test))) / 2)
+    np.testing.assert_allclose(probs, (lr0.predict_proba(f0.transform(test))
+                                       + lr1.predict_proba(f1.transform(test))) / 2)
     with pytest.raises(ValueError, match="64-pixel"):
         model.predict_proba(test[:, :32, :32])
+    # member 0 is TextureFeatures with the classifier's seed; the estimator clones like any scikit-learn one
+    alone = texture.TextureFeatures(n_textons=8, seed=0, progress=False).fit(train)
+    np.testing.assert_allclose(f0.kmeans_.cluster_centers_, alone.kmeans_.cluster_centers_)
+    from sklearn.base import clone
+
+    assert clone(model).get_params() == model.get_params() and not hasattr(clone(model), "members_")
+    assert model.classes_.tolist() == [0, 1]
     with pytest.raises(ValueError, match="at least 5"):
         texture.TextureClassifier(n_textons=8, progress=False).fit(train[:12], train_labels[:12])
     with pytest.raises(ValueError, match="labels"):

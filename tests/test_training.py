@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -76,8 +77,7 @@ def test_length_sorted_batches_pad_similar_lengths_and_cover_every_sequence_once
     orders = set()
     for epoch in range(4):
         seen, batches, order = [], set(), []
-        for i in range(len(data)):
-            x, y = data[i]
+        for x, y in data:  # one epoch
             lengths = (x != 0).any(axis=2).sum(axis=1)  # frames of each sequence in the batch
             assert x.shape[0] == y.shape[0] and x.shape[1] == lengths.max()  # padded to the batch's longest only
             assert (y == x[:, 0, 0] * 10).all()  # targets stay with their sequences
@@ -86,8 +86,49 @@ def test_length_sorted_batches_pad_similar_lengths_and_cover_every_sequence_once
             order.append(int(lengths.max()))
         assert sorted(seen) == [5, 6, 7, 9, 20] and batches == {(5, 6), (7, 9), (20,)}  # neighbours in length
         orders.add(tuple(order))
-        data.on_epoch_end()
     assert len(orders) > 1  # the order of the batches is reshuffled between epochs
+
+
+def test_length_sorted_batches_shuffle_as_the_ctc_training_always_did():
+    # train_ctc's batches before LengthSortedBatches: stable sort, groups, one rng.shuffle of the group list per
+    # epoch (at construction, then after each epoch) -- the same rng calls give the same batches
+    lengths_in = [7, 3, 9, 3, 5, 11, 2, 8, 6, 4]
+    feats = [np.ones((n, 2), np.float32) for n in lengths_in]
+    targets = np.arange(20).reshape(10, 2)  # 2-D targets, like padded CTC label sequences
+    data = training.LengthSortedBatches(feats, targets, 3, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    order = np.argsort(lengths_in, kind="stable")
+    for epoch in range(3):
+        groups = [order[i:i + 3] for i in range(0, 10, 3)]
+        rng.shuffle(groups)
+        got = list(data)
+        assert [y.tolist() for _, y in got] == [targets[g].tolist() for g in groups]
+        assert [x.shape for x, _ in got] == [(len(g), max(lengths_in[k] for k in g), 2) for g in groups]
+
+
+def test_length_sorted_batches_train_a_model_when_the_first_two_batches_share_a_length():
+    import keras
+
+    # a keras.utils.PyDataset would take the time axis of the first two batches (both 5 frames here) as fixed
+    # and fail on the 7-frame batch; the dataset's spec leaves it open
+    feats = [np.ones((n, 3), np.float32) for n in [5] * 8 + [7] * 3]
+    seed = next(s for s in range(50) if [x.shape[1] for x, _ in training.LengthSortedBatches(
+        feats, np.zeros(11, np.int64), 4, np.random.default_rng(s))][:2] == [5, 5])
+    data = training.LengthSortedBatches(feats, np.zeros(11, np.int64), 4, np.random.default_rng(seed))
+    spec = data.dataset().element_spec
+    assert spec[0].shape.as_list() == [None, None, 3] and spec[1].shape.as_list() == [None]
+    model = keras.Sequential([keras.Input((None, 3)), keras.layers.GlobalAveragePooling1D(),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "input ran out of data": Keras knows the number of batches
+        history = model.fit(data.dataset(), epochs=3, shuffle=False, verbose=0)
+    assert len(history.history["loss"]) == 3
+    # one shuffle of the batch order per epoch, no more: the rng is where three shuffles leave a copy of it
+    reference = np.random.default_rng(seed)
+    for _ in range(3):
+        reference.shuffle(list(range(len(data))))
+    assert data.rng.random() == reference.random()
 
 
 def test_length_sorted_batches_reject_mismatched_inputs():
@@ -96,3 +137,5 @@ def test_length_sorted_batches_reject_mismatched_inputs():
         training.LengthSortedBatches(feats, np.arange(2), 2, np.random.default_rng(0))
     with pytest.raises(ValueError, match="batch_size"):
         training.LengthSortedBatches(feats, np.arange(3), 0, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="no sequences"):
+        training.LengthSortedBatches([], np.arange(0), 2, np.random.default_rng(0))
