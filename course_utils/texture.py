@@ -423,12 +423,10 @@ class TextureFeatures(TransformerMixin, BaseEstimator):
 
 
 def _checked_side(images, features: TextureFeatures) -> np.ndarray:
-    """``images`` as a checked uint8 RGB batch, after checking their side before any filtering."""
+    """``images`` as a checked uint8 RGB batch of the training side (height), checked before any filtering."""
     images = check_rgb(images, "images", batch=True)
-    if images.shape[2] != images.shape[1]:
-        raise ValueError(f"texture: expected square photos, got {images.shape[1]}×{images.shape[2]} (height×width)")
     features.check_side(images.shape[1])
-    return images
+    return images  # describe_photos checks that they are square
 
 
 class TextureClassifier(ClassifierMixin, BaseEstimator):
