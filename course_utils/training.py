@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-import keras
 import numpy as np
 
 
@@ -173,12 +172,23 @@ def pad_batch(sequences) -> np.ndarray:
     np.ndarray, float32, shape (batch, longest n_frames, n_features)
         Padding is zeros after each sequence's end (a ``Masking`` layer or the CTC blank ignores them).
 
+    Raises
+    ------
+    ValueError
+        No sequences, or sequences with different numbers of features.
+
     Examples
     --------
     >>> pad_batch([np.ones((3, 2)), np.ones((5, 2))]).shape
     (2, 5, 2)
     """
-    return keras.utils.pad_sequences(list(sequences), padding="post", dtype="float32", value=0.0)
+    sequences = list(sequences)
+    if not sequences:
+        raise ValueError("pad_batch: no sequences")
+    x = np.zeros((len(sequences), max(map(len, sequences))) + np.shape(sequences[0])[1:], np.float32)
+    for row, sequence in enumerate(sequences):
+        x[row, :len(sequence)] = sequence
+    return x
 
 
 class LengthSortedBatches:

@@ -66,6 +66,10 @@ def test_pad_batch_pads_with_zeros_after_the_end():
     padded = training.pad_batch([np.ones((3, 39)), 2 * np.ones((5, 39))])
     assert padded.shape == (2, 5, 39) and padded.dtype == np.float32
     assert padded[0, :3].all() and not padded[0, 3:].any() and (padded[1] == 2).all()
+    with pytest.raises(ValueError, match="no sequences"):
+        training.pad_batch([])
+    with pytest.raises(ValueError):
+        training.pad_batch([np.ones((3, 39)), np.ones((5, 13))])
 
 
 def test_length_sorted_batches_pad_similar_lengths_and_cover_every_sequence_once_per_epoch():
