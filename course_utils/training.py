@@ -225,7 +225,8 @@ class LengthSortedBatches:
 
     def __init__(self, features, targets, batch_size: int, rng: np.random.Generator):
         if len(features) != len(targets):
-            raise ValueError(f"features ({len(features)} sequences) and targets ({len(targets)} rows) differ in length")
+            raise ValueError(f"features ({len(features)} sequences) and targets ({len(targets)} rows) "
+                             "differ in length")
         if len(features) == 0:
             raise ValueError("features: no sequences")
         if batch_size < 1:

@@ -36,8 +36,8 @@ def build_mfcc_lstm(n_features: int = 39, n_classes: int = 10, units: int = 64, 
     units : int
         LSTM cells per direction.
     n_layers : int
-        Stacked BiLSTM layers (one layer: about 40 s per leave-one-speaker-out fold of notebook 01 — 7,500
-        words × 15 epochs in length-sorted batches — on a 2-core CPU).
+        Stacked BiLSTM layers (one layer: 35–55 s per leave-one-speaker-out fold of notebook 01 — 7,500
+        words × 15 epochs in length-sorted batches — on a 2-core CPU; 60–70 s with the synthetic voices added).
     dropout : float
 
     Returns
